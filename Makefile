@@ -1,0 +1,56 @@
+# soundscraping — every command installs what it needs first.
+#   make crawl ARTISTS="a,b"   the main job (SoundCloud artists)
+#   make test                  the test suite (starts PostgreSQL/Redis if down)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ARTISTS ?=
+SCRAPY_ARGS ?=
+
+.PHONY: install chromium services crawl test demo bench lint deploy clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+# Debian's Chromium for scrapy-playwright (Playwright cannot download its own here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium (needs root)..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  echo "Starting PostgreSQL..."; pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+	  for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done; }
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || { \
+	  echo "Starting Redis..."; redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; \
+	  for i in $$(seq 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done; }
+
+crawl: install chromium
+	@test -n "$(ARTISTS)" || { echo 'usage: make crawl ARTISTS="permalink,Display Name,https://soundcloud.com/x"'; exit 2; }
+	$(VENV)/bin/scrapy crawl soundcloud_artists -a artists="$(ARTISTS)" $(SCRAPY_ARGS)
+
+test: install chromium services
+	$(PY) -m pytest -q
+
+demo: install chromium
+	$(PY) scripts/demo.py
+
+bench: install services
+	$(PY) scripts/bench_artists.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+deploy: install
+	$(VENV)/bin/scrapyd-deploy -p soundscraping
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache

@@ -1,0 +1,139 @@
+"""Behaviour shared by the SoundCloud spiders: api-v2 requests, next_href
+paging, and accounting for everything skipped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy import Request
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+from w3lib.url import url_query_cleaner
+
+from soundscraping.parsers import MalformedPage
+from soundscraping.parsers.soundcloud import DjSetRule, Page, parse_collection_page
+from soundscraping.soundcloud_api import ClientIdStore, client_id_of, with_client_id
+
+
+class SoundCloudSpider(scrapy.Spider):
+    """Base for spiders that crawl api-v2.  Subclasses set ``name``."""
+
+    custom_settings: dict[str, Any] = {}
+
+    @property
+    def client_ids(self) -> ClientIdStore:
+        return ClientIdStore.for_crawler(self.crawler)
+
+    @property
+    def api_url(self) -> str:
+        return self.settings.get("SOUNDCLOUD_API_URL").rstrip("/")
+
+    @property
+    def web_url(self) -> str:
+        return self.settings.get("SOUNDCLOUD_URL").rstrip("/")
+
+    @property
+    def page_size(self) -> int:
+        return self.settings.getint("SOUNDCLOUD_PAGE_SIZE", 200)
+
+    def dj_set_rule(self) -> DjSetRule:
+        s = self.settings
+        return DjSetRule(
+            min_minutes=s.getfloat("SOUNDCLOUD_DJ_SET_MIN_MINUTES", 30),
+            keyword_min_minutes=s.getfloat("SOUNDCLOUD_DJ_SET_KEYWORD_MIN_MINUTES", 12),
+            keywords=tuple(s.getlist("SOUNDCLOUD_DJ_SET_KEYWORDS")),
+        )
+
+    # -- requests ------------------------------------------------------------------
+
+    def api_request(self, path: str, callback: Callable[..., Any], *, params: dict[str, Any] | None = None,
+                    meta: dict[str, Any] | None = None, handle_404: bool = False) -> Request:
+        """A request to ``SOUNDCLOUD_API_URL + path`` with the current client_id."""
+        query = dict(params or {})
+        if self.client_ids.current:
+            query["client_id"] = self.client_ids.current
+        url = f"{self.api_url}{path}" + (f"?{urlencode(query)}" if query else "")
+        meta = dict(meta or {})
+        if handle_404:
+            meta["handle_httpstatus_list"] = [404]
+        return Request(url, callback=callback, errback=self.on_request_error, meta=meta)
+
+    def paged_request(self, path: str, callback: Callable[..., Any], *, params: dict[str, Any] | None = None,
+                      meta: dict[str, Any] | None = None) -> Request:
+        """First page of a collection, at the largest page size."""
+        query = {"limit": self.page_size, "linked_partitioning": 1, **(params or {})}
+        return self.api_request(path, callback, params=query, meta=meta)
+
+    def next_page(self, response: Response, page: Page, callback: Callable[..., Any]) -> Request | None:
+        """The request for ``next_href``, or None at the end.  Short and empty
+        pages are normal and do not end the collection; a next_href that points
+        back at the page just read (repost feeds do this) does."""
+        if not page.next_href:
+            return None
+        if _without_client_id(page.next_href) == _without_client_id(response.url):
+            self.count("soundscraping/pagination/repeated_page")
+            self.logger.info("Stopping at a repeated page (%s): %s", self.context(response), page.next_href)
+            return None
+        client_id = self.client_ids.current or client_id_of(response.url)
+        url = with_client_id(page.next_href, client_id) if client_id else page.next_href
+        return Request(url, callback=callback, errback=self.on_request_error, meta=_page_meta(response.meta))
+
+    def read_page(self, response: Response) -> Page | Request | None:
+        """The collection on this response; a retry request (once) or None
+        when the body is malformed."""
+        try:
+            return parse_collection_page(response.body)
+        except MalformedPage as exc:
+            return self.malformed(response, exc)
+
+    def malformed(self, response: Response, exc: Exception) -> Request | None:
+        retry = get_retry_request(response.request, spider=self, reason="malformed_json", max_retry_times=2)
+        if retry is not None:
+            self.count("soundscraping/retry/malformed_json")
+            return retry
+        self.skip("malformed_json", "Malformed response skipped (%s) for %s: %s",
+                  self.context(response), response.url, exc)
+        return None
+
+    # -- accounting ----------------------------------------------------------------
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(key, n)
+
+    def skip(self, reason: str, message: str, *args: Any) -> None:
+        """Log why something is skipped and count it under soundscraping/skipped/."""
+        self.count(f"soundscraping/skipped/{reason}")
+        self.logger.warning(message, *args)
+
+    @staticmethod
+    def context(response_or_request: Any) -> str:
+        """Who a request is for, for log lines: the artist (or account) name."""
+        meta = response_or_request.meta
+        parts = [f"{k}={meta[k]}" for k in ("artist", "user_id", "track_id") if meta.get(k)]
+        return ", ".join(parts) or "no context"
+
+    def on_request_error(self, failure: Failure) -> None:
+        request = failure.request
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            self.skip(f"http_{status}", "Skipped %s after HTTP %d (%s)", request.url, status, self.context(request))
+        else:
+            self.skip(f"error_{failure.type.__name__}", "Skipped %s after %s: %s (%s)", request.url,
+                      failure.type.__name__, failure.getErrorMessage(), self.context(request))
+
+
+_PAGE_META_KEYS = ("artist", "user_id", "track_id", "kind", "account")
+
+
+def _page_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """What a next-page request inherits: the context, not retry counters."""
+    return {k: meta[k] for k in _PAGE_META_KEYS if k in meta}
+
+
+def _without_client_id(url: str) -> str:
+    return url_query_cleaner(url, ("client_id",), remove=True)

@@ -1,0 +1,148 @@
+"""``scrapy crawl soundcloud_artists -a artists=a,b,c`` (permalinks, display
+names or profile URLs, mixed) or ``-a artists_file=PATH`` (one per line):
+each artist's profile, every track and DJ set, and every comment."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request
+from scrapy.http import Response
+
+from soundscraping.parsers import MalformedPage
+from soundscraping.parsers.soundcloud import (
+    classify_artist_ref,
+    embedded_user,
+    parse_comment_json,
+    parse_object,
+    parse_track_json,
+    parse_user_json,
+    pick_user_by_name,
+)
+from soundscraping.pipelines import utc_now
+from soundscraping.soundcloud_api import ClientIdNotFound
+from soundscraping.spiders.base import SoundCloudSpider
+
+
+def read_artist_refs(artists: str | None, artists_file: str | None) -> list[str]:
+    refs = [a.strip() for a in (artists or "").split(",") if a.strip()]
+    if artists_file:
+        lines = Path(artists_file).read_text(encoding="utf-8").splitlines()
+        refs += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return list(dict.fromkeys(refs))  # keep order, drop repeats
+
+
+class SoundCloudArtistsSpider(SoundCloudSpider):
+    name = "soundcloud_artists"
+
+    def __init__(self, artists: str | None = None, artists_file: str | None = None, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.artist_refs = read_artist_refs(artists, artists_file)
+        if not self.artist_refs:
+            raise ValueError("no artists given: use -a artists=name1,name2 or -a artists_file=PATH")
+
+    async def start(self) -> AsyncIterator[Any]:
+        try:
+            await self.client_ids.get()
+        except ClientIdNotFound as exc:
+            self.logger.error("Cannot crawl SoundCloud: %s", exc)
+            await self.crawler.engine.close_spider_async(reason="client_id_not_found")
+            return
+        self.logger.info("Crawling %d artists", len(self.artist_refs))
+        for ref in self.artist_refs:
+            yield self.artist_request(ref)
+
+    def artist_request(self, ref: str) -> Request:
+        kind, value = classify_artist_ref(ref)
+        meta = {"artist": ref}
+        if kind == "name":
+            return self.api_request("/search/users", self.parse_artist_search,
+                                    params={"q": value, "limit": 50, "linked_partitioning": 1}, meta=meta)
+        url = value if kind == "url" else f"{self.web_url}/{value}"
+        return self.api_request("/resolve", self.parse_artist, params={"url": url}, meta=meta, handle_404=True)
+
+    # -- callbacks -----------------------------------------------------------------
+
+    def parse_artist(self, response: Response) -> Iterator[Any]:
+        if response.status == 404:
+            self.skip("artist_not_found", "Artist %r not found on SoundCloud (404 from resolve)",
+                      response.meta["artist"])
+            return
+        try:
+            user = parse_object(response.body, kind="user")
+        except MalformedPage as exc:
+            if (retry := self.malformed(response, exc)) is not None:
+                yield retry
+            return
+        yield from self.artist_found(user, response)
+
+    def parse_artist_search(self, response: Response) -> Iterator[Any]:
+        page = self.read_page(response)
+        if not hasattr(page, "collection"):
+            if page is not None:
+                yield page
+            return
+        user = pick_user_by_name(page.collection, response.meta["artist"])
+        if user is None:
+            self.skip("artist_not_found", "Artist %r not found on SoundCloud (no user with that name in search)",
+                      response.meta["artist"])
+            return
+        yield from self.artist_found(user, response)
+
+    def artist_found(self, user: dict[str, Any], response: Response) -> Iterator[Any]:
+        item = parse_user_json(user, scraped_at=utc_now())
+        self.count("soundscraping/artists/found")
+        self.logger.info("Artist %r is user %d (%s): %s tracks", response.meta["artist"], item.id,
+                         item.permalink, item.track_count)
+        yield item
+        yield self.paged_request(f"/users/{item.id}/tracks", self.parse_tracks,
+                                 meta={"artist": response.meta["artist"], "user_id": item.id})
+
+    def parse_tracks(self, response: Response) -> Iterator[Any]:
+        page = self.read_page(response)
+        if not hasattr(page, "collection"):
+            if page is not None:
+                yield page
+            return
+        scraped_at, rule = utc_now(), self.dj_set_rule()
+        for obj in page.collection:
+            if obj.get("kind") != "track":
+                continue
+            try:
+                track = parse_track_json(obj, rule, scraped_at=scraped_at)
+            except MalformedPage as exc:
+                self.skip("bad_track", "Track skipped (%s): %s", self.context(response), exc)
+                continue
+            yield track
+            if (user := embedded_user(obj)) is not None:
+                yield parse_user_json(user, scraped_at=scraped_at)
+            # Hidden stats (null) may still hide comments: look anyway.
+            if track.comment_count != 0:
+                yield self.paged_request(f"/tracks/{track.id}/comments", self.parse_comments,
+                                         params={"threaded": 0},
+                                         meta={"artist": response.meta.get("artist"), "track_id": track.id})
+        if (request := self.next_page(response, page, self.parse_tracks)) is not None:
+            yield request
+
+    def parse_comments(self, response: Response) -> Iterator[Any]:
+        page = self.read_page(response)
+        if not hasattr(page, "collection"):
+            if page is not None:
+                yield page
+            return
+        scraped_at = utc_now()
+        for obj in page.collection:
+            try:
+                comment = parse_comment_json(obj)
+            except MalformedPage as exc:
+                self.skip("bad_comment", "Comment skipped (%s): %s", self.context(response), exc)
+                continue
+            if comment.track_id is None:
+                comment.track_id = response.meta.get("track_id")
+            yield comment
+            if (user := embedded_user(obj)) is not None:
+                yield parse_user_json(user, scraped_at=scraped_at)
+        if (request := self.next_page(response, page, self.parse_comments)) is not None:
+            yield request

@@ -1,0 +1,316 @@
+"""Storage: one schema for PostgreSQL and SQLite, batched idempotent upserts.
+
+The schema is the dataset's public contract (shared/reference/schema.md).  It
+is declared once here and rendered for each engine.  Writes are whole batches
+in one transaction, so a failed flush leaves no half-written rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+logger = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # bigint | int | text | bool | timestamp | float | date | text[]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    # "overwrite": a re-crawl refreshes every column;
+    # "profile": rows with full_profile=false only fill gaps of full rows;
+    # "ignore": the first row wins (edges, append-only facts).
+    merge: str = "overwrite"
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+def _cols(spec: str) -> tuple[Column, ...]:
+    return tuple(Column(*item.split(":")) for item in spec.split())
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "soundcloud_users", ("id",),
+            _cols(
+                "id:bigint permalink:text username:text full_name:text description:text city:text "
+                "country_code:text followers_count:int followings_count:int track_count:int "
+                "avatar_url:text banner_url:text verified:bool created_at:timestamp "
+                "full_profile:bool scraped_at:timestamp"
+            ),
+            merge="profile",
+            indexes=(("permalink",),),
+        ),
+        Table(
+            "soundcloud_tracks", ("id",),
+            _cols(
+                "id:bigint user_id:bigint title:text permalink_url:text genre:text tag_list:text "
+                "duration_ms:bigint created_at:timestamp likes_count:bigint reposts_count:bigint "
+                "playback_count:bigint comment_count:bigint artwork_url:text is_dj_set:bool "
+                "scraped_at:timestamp"
+            ),
+            indexes=(("user_id",),),
+        ),
+        Table(
+            "soundcloud_comments", ("id",),
+            _cols("id:bigint track_id:bigint user_id:bigint body:text timestamp_ms:bigint created_at:timestamp"),
+            indexes=(("track_id",), ("user_id",)),
+        ),
+        Table(
+            "media_files", ("url",),
+            _cols("url:text path:text checksum:text owner_table:text owner_id:text stored_at:timestamp"),
+            indexes=(("owner_table", "owner_id"),),
+        ),
+    )
+}
+
+_PG_TYPES = {
+    "bigint": "BIGINT", "int": "INTEGER", "text": "TEXT", "bool": "BOOLEAN",
+    "timestamp": "TIMESTAMPTZ", "float": "DOUBLE PRECISION", "date": "DATE", "text[]": "TEXT[]",
+}
+_SQLITE_TYPES = {
+    "bigint": "INTEGER", "int": "INTEGER", "text": "TEXT", "bool": "INTEGER",
+    "timestamp": "TEXT", "float": "REAL", "date": "TEXT", "text[]": "TEXT",
+}
+
+
+class StorageError(RuntimeError):
+    """The database cannot be reached or refused a write."""
+
+
+def mask_url(url: str) -> str:
+    """The database URL with any password replaced, fit for logs."""
+    parsed = urlparse(url)
+    if parsed.password:
+        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
+        return parsed._replace(netloc=netloc).geturl()
+    return url
+
+
+def merge_rows(table: Table, old: Row, new: Row) -> Row:
+    """Combine two rows for the same key the way the database upsert would."""
+    if table.merge == "ignore":
+        return old
+    if table.merge == "profile" and not new.get("full_profile"):
+        base = old if old.get("full_profile") else new
+        other = new if base is old else old
+        merged = {k: (base.get(k) if base.get(k) is not None else other.get(k)) for k in table.column_names}
+        merged["full_profile"] = bool(old.get("full_profile"))
+        return merged
+    return dict(new)
+
+
+def _update_clause(table: Table, excluded: str) -> str:
+    keys = set(table.key)
+    sets = []
+    for name in table.column_names:
+        if name in keys:
+            continue
+        new, cur = f"{excluded}.{name}", f"{table.name}.{name}"
+        if table.merge == "profile":
+            if name == "full_profile":
+                expr = f"({cur} OR {new})"
+            else:
+                # Full profile in: take it.  Mini in: fill only what is missing,
+                # and refresh another mini's values.
+                expr = (
+                    f"CASE WHEN {excluded}.full_profile THEN {new} "
+                    f"WHEN {table.name}.full_profile THEN COALESCE({cur}, {new}) "
+                    f"ELSE COALESCE({new}, {cur}) END"
+                )
+        else:
+            expr = new
+        sets.append(f"{name} = {expr}")
+    return ", ".join(sets)
+
+
+def upsert_sql(table: Table, dialect: str) -> str:
+    cols = ", ".join(table.column_names)
+    key = ", ".join(table.key)
+    if dialect == "postgresql":
+        values, excluded = "%s", "EXCLUDED"
+    else:
+        values, excluded = "(" + ", ".join("?" for _ in table.columns) + ")", "excluded"
+    if table.merge == "ignore":
+        action = "DO NOTHING"
+    else:
+        action = f"DO UPDATE SET {_update_clause(table, excluded)}"
+    return f"INSERT INTO {table.name} ({cols}) VALUES {values} ON CONFLICT ({key}) {action}"
+
+
+def create_sql(table: Table, dialect: str) -> list[str]:
+    types = _PG_TYPES if dialect == "postgresql" else _SQLITE_TYPES
+    cols = [f"{c.name} {types[c.kind]}" for c in table.columns]
+    if table.key == ("id",):
+        cols[0] += " PRIMARY KEY"
+    else:
+        cols.append(f"UNIQUE ({', '.join(table.key)})")
+    statements = [f"CREATE TABLE IF NOT EXISTS {table.name} ({', '.join(cols)})"]
+    for index in table.indexes:
+        name = f"{table.name}_{'_'.join(index)}_idx"
+        statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table.name} ({', '.join(index)})")
+    return statements
+
+
+class Database:
+    """A connection to the dataset: ``ensure_schema()`` once, then ``write()``
+    batches.  Not thread-safe by itself; the store pipeline serialises calls."""
+
+    dialect = ""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    @staticmethod
+    def from_url(url: str) -> Database:
+        scheme = urlparse(url).scheme
+        if scheme.startswith("postgres"):
+            return PostgresDatabase(url)
+        if scheme == "sqlite":
+            return SqliteDatabase(url)
+        raise StorageError(f"unsupported DATABASE_URL scheme {scheme!r} (use postgresql:// or sqlite:///)")
+
+    def connect(self) -> None:
+        raise NotImplementedError
+
+    def ensure_schema(self, tables: Iterable[Table] = TABLES.values()) -> None:
+        raise NotImplementedError
+
+    def write(self, batch: Mapping[str, list[Row]]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _values(self, table: Table, row: Row) -> tuple[Any, ...]:
+        return tuple(self._adapt(c.kind, row.get(c.name)) for c in table.columns)
+
+    def _adapt(self, kind: str, value: Any) -> Any:
+        return value
+
+
+class PostgresDatabase(Database):
+    dialect = "postgresql"
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.conn: Any = None
+
+    def connect(self) -> None:
+        import psycopg2
+
+        try:
+            self.conn = psycopg2.connect(self.url, connect_timeout=10, application_name="soundscraping")
+        except psycopg2.Error as exc:
+            raise StorageError(f"cannot connect to {mask_url(self.url)}: {str(exc).strip().splitlines()[0]}") from exc
+
+    def ensure_schema(self, tables: Iterable[Table] = TABLES.values()) -> None:
+        with self.conn, self.conn.cursor() as cur:
+            # Several workers may start at once: serialise the DDL.
+            cur.execute("SELECT pg_advisory_xact_lock(727274)")
+            for table in tables:
+                for statement in create_sql(table, self.dialect):
+                    cur.execute(statement)
+
+    def write(self, batch: Mapping[str, list[Row]]) -> None:
+        import psycopg2
+        from psycopg2.extras import execute_values
+
+        try:
+            if self.conn is None or self.conn.closed:
+                self.connect()
+            with self.conn, self.conn.cursor() as cur:
+                for name, rows in batch.items():
+                    if rows:
+                        table = TABLES[name]
+                        execute_values(cur, upsert_sql(table, self.dialect),
+                                       [self._values(table, r) for r in rows], page_size=1000)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            self.close()
+            raise StorageError(f"database write failed: {str(exc).strip().splitlines()[0]}") from exc
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):  # closing a dead connection
+                self.conn.close()
+            self.conn = None
+
+
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        # sqlite:///relative.db → relative.db ; sqlite:////abs.db → /abs.db
+        path = unquote(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else ""
+        if not path:
+            raise StorageError(f"bad SQLite URL {url!r} (use sqlite:///path/to/file.sqlite3)")
+        self.path = Path(path)
+        self.conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def connect(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open SQLite database {self.path}: {exc}") from exc
+
+    def ensure_schema(self, tables: Iterable[Table] = TABLES.values()) -> None:
+        assert self.conn is not None
+        with self._lock, self.conn:
+            for table in tables:
+                for statement in create_sql(table, self.dialect):
+                    self.conn.execute(statement)
+
+    def write(self, batch: Mapping[str, list[Row]]) -> None:
+        if self.conn is None:
+            self.connect()
+        assert self.conn is not None
+        try:
+            with self._lock, self.conn:
+                for name, rows in batch.items():
+                    if rows:
+                        table = TABLES[name]
+                        self.conn.executemany(upsert_sql(table, self.dialect),
+                                              [self._values(table, r) for r in rows])
+        except sqlite3.Error as exc:
+            raise StorageError(f"SQLite write failed: {exc}") from exc
+
+    def _adapt(self, kind: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if kind == "text[]":
+            return json.dumps(list(value), ensure_ascii=False)
+        if kind == "bool":
+            return int(bool(value))
+        return value
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
