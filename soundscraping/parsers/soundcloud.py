@@ -16,7 +16,7 @@ _HYDRATION_MARK = re.compile(r"window\.__sc_hydration\s*=\s*")
 _SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"", re.IGNORECASE)
 # The web app's config literal: client_id:"<32 alphanumerics>" (2026) or the
 # older client_id="..." form.
-_CLIENT_ID = re.compile(r"client_id\s*[:=]\s*\"([0-9a-zA-Z]{32})\"")
+_CLIENT_ID = re.compile(r"(?<![\w.])client_id\s*[:=]\s*\"([0-9a-zA-Z]{32})\"")
 _PERMALINK = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _IMAGE_SIZE = re.compile(r"-(large|t500x500|original|t300x300|crop|small|badge|tiny|mini)\.(jpg|jpeg|png)$")
 
@@ -195,7 +195,10 @@ def parse_track_json(track: dict[str, Any], dj_rule: DjSetRule, scraped_at: str 
     title = _text_or_none(track.get("title"))
     genre = _text_or_none(track.get("genre"))
     tags = _text_or_none(track.get("tag_list"))
+    # Preview-only (SNIP) tracks report the 30 s preview as "duration".
     duration = _int_or_none(track.get("duration")) or _int_or_none(track.get("full_duration"))
+    if track.get("policy") == "SNIP" and _int_or_none(track.get("full_duration")):
+        duration = track["full_duration"]
     artwork = _text_or_none(track.get("artwork_url"))
     big_artwork = image_variant(artwork)
     return SoundCloudTrack(
