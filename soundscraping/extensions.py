@@ -44,7 +44,7 @@ class JobDirGuard:
     def from_crawler(cls, crawler: Crawler) -> JobDirGuard:
         jobdir = crawler.settings.get("JOBDIR")
         if not jobdir:
-            raise NotConfigured("no JOBDIR")
+            raise NotConfigured
         return cls(crawler, Path(jobdir))
 
     def _set_aside_stale_state(self) -> None:
@@ -81,7 +81,7 @@ class StatsFile:
     def from_crawler(cls, crawler: Crawler) -> StatsFile:
         path = crawler.settings.get("STATS_FILE")
         if not path:
-            raise NotConfigured("no STATS_FILE")
+            raise NotConfigured
         return cls(crawler, Path(path))
 
     def spider_closed(self, spider: Any, reason: str) -> None:

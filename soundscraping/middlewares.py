@@ -9,15 +9,22 @@ import random
 from typing import Any
 from urllib.parse import urlparse
 
+import scrapy.downloadermiddlewares.cookies as scrapy_cookies
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.utils.response import response_status_message
+from tldextract import TLDExtract
 
 from soundscraping.soundcloud_api import ClientIdStore, client_id_of, masked, with_client_id
 
 logger = logging.getLogger(__name__)
+
+# Scrapy's cookie middleware downloads the public-suffix list on first use;
+# use the snapshot bundled with tldextract instead, so a crawl never depends
+# on (or waits for) publicsuffix.org.
+scrapy_cookies._split_domain = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -107,7 +114,7 @@ class SoundCloudClientIdMiddleware:
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         if response.status not in (401, 403) or not self.store.is_api_request(request):
             return response
-        if response.headers.get("x-datadome"):
+        if response.status == 403 and response.headers.get("x-datadome"):
             return response  # the anti-bot middleware's business
         stale = client_id_of(request.url)
         stats = self.crawler.stats

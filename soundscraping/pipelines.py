@@ -136,7 +136,10 @@ class StorePipeline:
         self.db = Database.from_url(self.url)
         self.buffer: dict[str, dict[tuple[Any, ...], Row]] = defaultdict(dict)
         self.buffered = 0
-        self._flush_task: asyncio.Task[None] | None = None
+        # Flushes in progress; one at a time writes (the connection is not
+        # shared by concurrent threads).
+        self._flushes: set[asyncio.Future[None]] = set()
+        self._write_lock = asyncio.Lock()
         self._failed = False
         self._close_task: asyncio.Future[None] | None = None
         self._last_progress = time.monotonic()
@@ -167,23 +170,27 @@ class StorePipeline:
             raise DropItem("database unavailable; row written to the unsaved file")
         self._add(item)
         if self.buffered >= self.batch_size:
-            if self._flush_task is not None and not self._flush_task.done():
-                if self.buffered < 2 * self.batch_size:
-                    return item
-                await asyncio.shield(self._flush_task)
-                if self.buffered < self.batch_size:
-                    return item
-            self._flush_task = asyncio.ensure_future(self._flush(self._take_batch()))
+            if not self._flushes:
+                self._start_flush()
+            elif self.buffered >= 2 * self.batch_size:
+                # The database is slower than the crawl: hold this item until
+                # the running flush is written (back-pressure).
+                await asyncio.wait(set(self._flushes))
         return item
 
     async def close_spider(self, spider: Any = None) -> None:
-        if self._flush_task is not None:
-            await asyncio.shield(self._flush_task)
+        while self._flushes:
+            await asyncio.wait(set(self._flushes))
         if self.buffered and not self._failed:
             await self._flush(self._take_batch())
         elif self.buffered:
             self._save_unsaved(self._take_batch())
         await asyncio.to_thread(self.db.close)
+
+    def _start_flush(self) -> None:
+        task = asyncio.ensure_future(self._flush(self._take_batch()))
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
 
     # -- buffering -----------------------------------------------------------------
 
@@ -220,6 +227,10 @@ class StorePipeline:
     async def _flush(self, batch: dict[str, list[Row]]) -> None:
         if not batch:
             return
+        async with self._write_lock:
+            await self._write_with_retries(batch)
+
+    async def _write_with_retries(self, batch: dict[str, list[Row]]) -> None:
         delay = 1.0
         for attempt in range(self.retry_times + 1):
             try:

@@ -19,6 +19,8 @@ def _env(name: str, default: str | None = None) -> str | None:
 BOT_NAME = "soundscraping"
 SPIDER_MODULES = ["soundscraping.spiders"]
 NEWSPIDER_MODULE = "soundscraping.spiders"
+# `scrapy crawl` exits 1 when a crawl ends on a failure (see commands/crawl.py).
+COMMANDS_MODULE = "soundscraping.commands"
 
 # --- Sites -------------------------------------------------------------------
 # Base URLs.  Absolute URLs found in responses (next_href, asset scripts,
@@ -147,3 +149,6 @@ LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 # Items of one response processed in parallel; pages carry up to 200 items.
 CONCURRENT_ITEMS = 200
 LOGSTATS_INTERVAL = 30.0
+# Callbacks retry malformed pages with get_retry_request, which keeps the
+# retry counter on purpose.
+META_COPY_WARN_SKIP_KEYS = ["retry_times"]

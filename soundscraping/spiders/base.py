@@ -95,6 +95,7 @@ class SoundCloudSpider(scrapy.Spider):
         retry = get_retry_request(response.request, spider=self, reason="malformed_json", max_retry_times=2)
         if retry is not None:
             self.count("soundscraping/retry/malformed_json")
+            retry.meta.pop("download_latency", None)
             return retry
         self.skip("malformed_json", "Malformed response skipped (%s) for %s: %s",
                   self.context(response), response.url, exc)

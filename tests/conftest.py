@@ -1,0 +1,87 @@
+"""Real services for the tests: a fresh PostgreSQL database per test, a real
+S3 HTTP endpoint (moto's server mode), and the site replicas."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import psycopg2
+import pytest
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> str:
+    try:
+        psycopg2.connect(PG_ADMIN, connect_timeout=5).close()
+    except psycopg2.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN} ({exc}); `make services` starts it")
+    return PG_ADMIN
+
+
+def _admin(sql: str) -> None:
+    conn = psycopg2.connect(PG_ADMIN)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql)
+    conn.close()
+
+
+@pytest.fixture
+def pg_url(pg_admin: str) -> Iterator[str]:
+    """A brand-new, empty database, dropped afterwards."""
+    name = f"soundscraping_test_{uuid.uuid4().hex[:10]}"
+    _admin(f"CREATE DATABASE {name}")
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@dataclass
+class S3:
+    endpoint: str
+    bucket: str
+    client: Any
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION_NAME": "us-east-1",
+                "AWS_DEFAULT_REGION": "us-east-1"}
+
+    def keys(self, prefix: str = "") -> set[str]:
+        keys: set[str] = set()
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys.update(obj["Key"] for obj in page.get("Contents", []))
+        return keys
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_endpoint: str) -> S3:
+    bucket = f"media-{uuid.uuid4().hex[:8]}"
+    client = boto3.client("s3", endpoint_url=s3_endpoint, aws_access_key_id="testing",
+                          aws_secret_access_key="testing", region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    return S3(s3_endpoint, bucket, client)

@@ -1,0 +1,91 @@
+"""Serve the SoundCloud replica from the command line (e.g. for benchmarks).
+
+    python -m tests.replica.soundcloud --artists 200 --tracks 30 --comments 50
+
+Prints ONE JSON line {"web","api","assets","images","artists":[permalinks],...}
+to stdout, then serves until SIGTERM/SIGINT.  Nothing else is written to stdout
+(callers read one line from a pipe and never drain it again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from typing import Any
+
+from tests.replica.soundcloud.server import Quirks, SoundCloudReplica
+from tests.replica.soundcloud.world import WorldConfig, build_world
+
+
+def _rate(text: str) -> tuple[int, float]:
+    """``N/SECONDS`` -> (N, SECONDS)."""
+    try:
+        n, _, secs = text.partition("/")
+        return int(n), float(secs or 1)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("expected N/SECONDS, e.g. 600/600") from exc
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m tests.replica.soundcloud", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    w = p.add_argument_group("world")
+    w.add_argument("--seed", type=int, default=1)
+    w.add_argument("--artists", type=int, default=5)
+    w.add_argument("--tracks", type=int, default=8, help="tracks per artist")
+    w.add_argument("--comments", type=int, default=12, help="comments per track (average)")
+    w.add_argument("--commenters", type=int, default=None, help="commenter pool (default artists*20)")
+    q = p.add_argument_group("quirks")
+    q.add_argument("--no-datadome", action="store_true", help="do not protect /users/{id}/tracks")
+    q.add_argument("--no-short-pages", action="store_true", help="always full pages, no empty page")
+    q.add_argument("--rate-limit", type=_rate, default=None, metavar="N/SECONDS")
+    q.add_argument("--rotate-client-id-after", type=int, default=None, metavar="N")
+    q.add_argument("--error-5xx-every", type=int, default=None, metavar="N")
+    q.add_argument("--malformed-json-every", type=int, default=None, metavar="N")
+    q.add_argument("--latency-ms", type=int, default=0)
+    q.add_argument("--datadome-cookie-ttl", type=int, default=3600)
+    q.add_argument("--client-id", default=None, help="fixed initial client_id")
+    s = p.add_argument_group("server")
+    s.add_argument("--host", default="127.0.0.1")
+    for name in ("web", "api", "assets", "images"):
+        s.add_argument(f"--{name}-port", type=int, default=0)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    world = build_world(WorldConfig(seed=args.seed, artists=args.artists,
+                                    tracks_per_artist=args.tracks,
+                                    comments_per_track=args.comments, commenters=args.commenters))
+    quirks = Quirks(short_pages=not args.no_short_pages,
+                    rotate_client_id_after=args.rotate_client_id_after, rate_limit=args.rate_limit,
+                    error_5xx_every=args.error_5xx_every,
+                    malformed_json_every=args.malformed_json_every, latency_ms=args.latency_ms,
+                    datadome=not args.no_datadome, datadome_cookie_ttl=args.datadome_cookie_ttl,
+                    initial_client_id=args.client_id)
+    ports = {n: getattr(args, f"{n}_port") for n in ("web", "api", "assets", "images")}
+    replica = SoundCloudReplica(world, quirks, host=args.host, ports=ports)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    urls = replica.start()
+    info: dict[str, Any] = dict(urls)
+    info["artists"] = [a["permalink"] for a in world.artists]
+    info["missing"] = list(world.missing_permalinks)
+    info["client_id"] = replica.client_id
+    info["counts"] = world.counts()
+    sys.stdout.write(json.dumps(info, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        replica.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""End to end: `scrapy crawl soundcloud_artists` against the SoundCloud replica,
+into real PostgreSQL (a fresh database per test) or SQLite, with media in a
+real S3 endpoint (moto server) or a local folder, and real Chromium for the
+anti-bot pass."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+
+from soundscraping.media import media_path
+from soundscraping.parsers.soundcloud import banner_url, image_variant
+from tests.conftest import S3, _admin
+from tests.crawl import finish, kill_when, query, run_crawl, start_crawl
+from tests.replica.soundcloud import Quirks, SoundCloudReplica, World, WorldConfig, build_world
+
+needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
+                                    reason="Debian's chromium is not installed (make test installs it)")
+
+FAST_RETRIES = {"RETRY_BACKOFF_BASE": 0.05, "RETRY_BACKOFF_MAX": 0.5}
+
+
+def site_env(replica: SoundCloudReplica) -> dict[str, str]:
+    return {"SOUNDCLOUD_URL": replica.urls["web"], "SOUNDCLOUD_API_URL": replica.urls["api"]}
+
+
+def artist_refs(world: World, replica: SoundCloudReplica) -> str:
+    """Every way a user names artists: permalink, display name, profile URL."""
+    a = world.artists
+    refs = [a[0]["permalink"], a[1]["username"], f"{replica.urls['web']}/{a[2]['permalink']}"]
+    refs += [u["permalink"] for u in a[3:]]
+    return ",".join(refs + list(world.missing_permalinks))
+
+
+def expected_tracks(world: World) -> dict[int, dict[str, Any]]:
+    return {t["id"]: t for artist_id in world.artist_ids for t in world.tracks_of(artist_id)}
+
+
+def expected_comments(world: World) -> dict[int, dict[str, Any]]:
+    return {c["id"]: c for track_id in expected_tracks(world) for c in world.comments_of(track_id)}
+
+
+def track_length(t: dict[str, Any]) -> int:
+    """Preview-only (SNIP) tracks report the preview as duration; the length is full_duration."""
+    return t["full_duration"] if t.get("policy") == "SNIP" else t["duration"]
+
+
+def table(database_url: str, sql: str) -> dict[Any, tuple[Any, ...]]:
+    return {row[0]: row[1:] for row in query(database_url, sql)}
+
+
+def assert_dataset_matches_world(database_url: str, world: World) -> None:
+    users = table(database_url, "SELECT id, permalink, username, full_name, description, city, country_code, "
+                                "followers_count, followings_count, track_count, avatar_url, banner_url, "
+                                "full_profile FROM soundcloud_users")
+    for artist in world.artists:
+        assert users[artist["id"]] == (
+            artist["permalink"], artist["username"], artist["full_name"], artist["description"],
+            artist["city"], artist["country_code"], artist["followers_count"], artist["followings_count"],
+            artist["track_count"], artist["avatar_url"], banner_url(artist), True,
+        ), f"artist {artist['permalink']}"
+
+    tracks = table(database_url, "SELECT id, user_id, title, permalink_url, genre, tag_list, duration_ms, "
+                                 "likes_count, reposts_count, playback_count, comment_count, artwork_url, "
+                                 "is_dj_set FROM soundcloud_tracks")
+    want_tracks = expected_tracks(world)
+    assert set(tracks) == set(want_tracks), "every track of every artist, nothing else"
+    for track_id, t in want_tracks.items():
+        assert tracks[track_id][:-1] == (
+            t["user_id"], t["title"], t["permalink_url"], t["genre"], t["tag_list"], track_length(t),
+            t["likes_count"], t["reposts_count"], t["playback_count"], t["comment_count"], t["artwork_url"],
+        ), f"track {track_id}"
+        assert bool(tracks[track_id][-1]) == (track_length(t) >= 30 * 60_000), f"is_dj_set of {t['title']!r}"
+    hidden = [i for i, t in want_tracks.items() if t["likes_count"] is None]
+    assert hidden and all(tracks[i][6] is None for i in hidden), "hidden stats stay NULL"
+
+    comments = table(database_url, "SELECT id, track_id, user_id, body, timestamp_ms FROM soundcloud_comments")
+    want_comments = expected_comments(world)
+    assert len(comments) == len(want_comments) and set(comments) == set(want_comments)
+    for comment_id, c in want_comments.items():
+        assert comments[comment_id] == (c["track_id"], c["user_id"], c["body"], c["timestamp"]), comment_id
+    assert any(c["timestamp"] is None for c in want_comments.values()), "the world has unpinned comments"
+    assert {c["user_id"] for c in want_comments.values()} <= set(users), "comment authors are users"
+
+    artist_ids = set(world.artist_ids)
+    partial = {uid for uid, row in users.items() if not row[-1]}
+    assert not partial & artist_ids, "a mini user never replaced a full profile"
+
+
+def expected_media(world: World) -> dict[str, str]:
+    """URL → owner table of every image that must be stored."""
+    media = {}
+    for artist in world.artists:
+        media[image_variant(artist["avatar_url"])] = "soundcloud_users"
+        if banner_url(artist):
+            media[banner_url(artist)] = "soundcloud_users"
+    for t in expected_tracks(world).values():
+        if t["artwork_url"]:
+            media[image_variant(t["artwork_url"])] = "soundcloud_tracks"
+    return media
+
+
+def row_counts(database_url: str) -> dict[str, int]:
+    return {t: query(database_url, f"SELECT count(*) FROM {t}")[0][0]
+            for t in ("soundcloud_users", "soundcloud_tracks", "soundcloud_comments", "media_files")}
+
+
+@needs_chromium
+def test_crawl_into_postgres_with_media_in_s3(tmp_path: Path, pg_url: str, s3: S3) -> None:
+    world = build_world(WorldConfig(artists=5, tracks_per_artist=7, comments_per_track=25))
+    quirks = Quirks(short_pages=True, datadome=True, rotate_client_id_after=40, error_5xx_every=6,
+                    malformed_json_every=9, rate_limit=(60, 1.0))
+    with SoundCloudReplica(world, quirks) as replica:
+        settings = {"DATABASE_URL": pg_url, "FILES_STORE": f"s3://{s3.bucket}/media/", **FAST_RETRIES}
+        env = {**site_env(replica), **s3.env}
+        result = run_crawl("soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)},
+                           settings=settings, env=env)
+        assert result.returncode == 0, result.log[-3000:]
+        assert_dataset_matches_world(pg_url, world)
+
+        # Images: every avatar, banner and artwork is in the bucket, one media_files row each.
+        media = expected_media(world)
+        rows = {r[0]: r[1:] for r in query(pg_url, "SELECT url, path, owner_table FROM media_files")}
+        assert set(rows) == set(media)
+        keys = s3.keys("media/")
+        for url, owner_table in media.items():
+            assert rows[url] == (media_path(url, owner_table), owner_table)
+            assert f"media/{media_path(url, owner_table)}" in keys
+
+        # The quirks were met, handled and counted.
+        assert replica.stats["challenges_passed"] >= 1, "the anti-bot path ran a real browser"
+        assert any("Chrome" in ua for ua in replica.stats["challenge_user_agents"])
+        assert result.stat("soundscraping/antibot/solved") >= 1
+        assert result.stat("soundscraping/client_id/refreshed") >= 1
+        assert result.stat("soundscraping/retry/http_502") >= 1
+        assert result.stat("soundscraping/retry/malformed_json") >= 1
+        assert result.stat("soundscraping/skipped/artist_not_found") == 1
+        assert "Artist 'ghost-artist-404' not found" in result.log
+        assert "Traceback" not in result.log
+
+        # A second crawl adds nothing twice.
+        before = row_counts(pg_url)
+        again = run_crawl("soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)},
+                          settings=settings, env=env, run="again")
+        assert again.returncode == 0, again.log[-3000:]
+        assert row_counts(pg_url) == before
+        assert_dataset_matches_world(pg_url, world)
+
+
+@needs_chromium
+def test_crawl_into_sqlite_with_local_media(tmp_path: Path) -> None:
+    world = build_world(WorldConfig(artists=3, tracks_per_artist=5, comments_per_track=10))
+    database_url = f"sqlite:///{tmp_path}/soundscraping.sqlite3"
+    files = tmp_path / "files"
+    with SoundCloudReplica(world, Quirks()) as replica:
+        result = run_crawl("soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)},
+                           settings={"DATABASE_URL": database_url, "FILES_STORE": files}, env=site_env(replica))
+    assert result.returncode == 0, result.log[-3000:]
+    assert_dataset_matches_world(database_url, world)
+    for url, owner_table in expected_media(world).items():
+        assert (files / media_path(url, owner_table)).stat().st_size > 0
+
+
+def comparable_rows(database_url: str) -> dict[str, set[tuple[Any, ...]]]:
+    return {
+        "users": set(query(database_url, "SELECT id, permalink, username, followers_count, full_profile "
+                                         "FROM soundcloud_users")),
+        "tracks": set(query(database_url, "SELECT id, user_id, title, likes_count, is_dj_set FROM soundcloud_tracks")),
+        "comments": set(query(database_url, "SELECT id, track_id, user_id, body, timestamp_ms "
+                                            "FROM soundcloud_comments")),
+    }
+
+
+def test_killed_crawl_resumes_to_the_same_rows(tmp_path: Path, pg_url: str, pg_admin: str) -> None:
+    world = build_world(WorldConfig(artists=4, tracks_per_artist=6, comments_per_track=30))
+    reference_db = pg_url + "_ref"
+    _admin(f"CREATE DATABASE {reference_db.rsplit('/', 1)[1]}")
+    try:
+        with SoundCloudReplica(world, Quirks(datadome=False, latency_ms=20)) as replica:
+            common = {"MEDIA_ENABLED": False, "STORAGE_BATCH_SIZE": 40, "CONCURRENT_REQUESTS_PER_DOMAIN": 2}
+            args = {"artists": artist_refs(world, replica)}
+            reference = run_crawl("soundcloud_artists", tmp_path / "ref", args=args, env=site_env(replica),
+                                  settings={**common, "DATABASE_URL": reference_db})
+            assert reference.returncode == 0, reference.log[-3000:]
+
+            settings = {**common, "DATABASE_URL": pg_url, "JOBDIR": tmp_path / "job"}
+            process, _log, _stats = start_crawl("soundcloud_artists", tmp_path, args=args, env=site_env(replica),
+                                              settings=settings, run="killed")
+
+            def some_comments_stored() -> bool:
+                try:
+                    return query(pg_url, "SELECT count(*) FROM soundcloud_comments")[0][0] >= 100
+                except psycopg2.Error:
+                    return False
+
+            kill_when(process, some_comments_stored)
+            stored_at_kill = query(pg_url, "SELECT count(*) FROM soundcloud_comments")[0][0]
+            assert stored_at_kill < len(expected_comments(world)), "killed before the end"
+
+            resumed = finish(*start_crawl("soundcloud_artists", tmp_path, args=args, env=site_env(replica),
+                                          settings=settings, run="resumed"))
+        assert resumed.returncode == 0, resumed.log[-3000:]
+        assert "did not stop cleanly" in resumed.log
+        resumed_rows, reference_rows = comparable_rows(pg_url), comparable_rows(reference_db)
+        for name in reference_rows:
+            missing = reference_rows[name] - resumed_rows[name]
+            extra = resumed_rows[name] - reference_rows[name]
+            detail = f"{name}: {len(missing)} missing, {len(extra)} extra, e.g. {missing or extra}"
+            assert not missing and not extra, detail[:800]
+        assert_dataset_matches_world(pg_url, world)
+    finally:
+        _admin(f"DROP DATABASE IF EXISTS {reference_db.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
+def test_database_unreachable_at_start_stops_before_crawling(tmp_path: Path) -> None:
+    world = build_world(WorldConfig(artists=2, tracks_per_artist=2, comments_per_track=2))
+    with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
+        result = run_crawl("soundcloud_artists", tmp_path, args={"artists": world.artists[0]["permalink"]},
+                           env=site_env(replica),
+                           settings={"DATABASE_URL": "postgresql://postgres:s3cret@127.0.0.1:9/nowhere"})
+        api_requests = sum(v for k, v in replica.stats.items() if k.startswith("api_") and isinstance(v, int))
+    assert result.returncode == 1
+    errors = [line for line in result.log.splitlines() if " ERROR: " in line]
+    assert len(errors) == 1 and "cannot connect to postgresql://postgres:***@127.0.0.1:9/nowhere" in errors[0]
+    assert "s3cret" not in result.log
+    assert result.stats["finish_reason"] == "database_unavailable"
+    assert api_requests == 0
+
+
+def test_database_lost_mid_crawl_fails_loudly_and_keeps_unsaved_rows(tmp_path: Path, pg_url: str) -> None:
+    world = build_world(WorldConfig(artists=4, tracks_per_artist=6, comments_per_track=40))
+    dbname = pg_url.rsplit("/", 1)[1]
+    unsaved_dir = tmp_path / "unsaved"
+    with SoundCloudReplica(world, Quirks(datadome=False, latency_ms=20)) as replica:
+        process, log, stats = start_crawl(
+            "soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)}, env=site_env(replica),
+            settings={"DATABASE_URL": pg_url, "MEDIA_ENABLED": False, "STORAGE_BATCH_SIZE": 30,
+                      "STORAGE_RETRY_TIMES": 2, "STORAGE_UNSAVED_DIR": unsaved_dir,
+                      "CONCURRENT_REQUESTS_PER_DOMAIN": 2})
+        try:
+            import time
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if query(pg_url, "SELECT count(*) FROM soundcloud_comments")[0][0] >= 60:
+                        break
+                except psycopg2.Error:
+                    pass
+                time.sleep(0.05)
+            # The database goes away: no new connections, existing ones cut.
+            _admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS false")
+            _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}'")
+            result = finish(process, log, stats, timeout=120)
+        finally:
+            _admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS true")
+    assert result.returncode == 1
+    assert result.stats["finish_reason"] == "database_unavailable"
+    assert "Database unavailable after 2 retries" in result.log
+    stored = sum(result.stat(f"soundscraping/stored/{t}") for t in
+                 ("soundcloud_users", "soundcloud_tracks", "soundcloud_comments"))
+    in_db = sum(v for k, v in row_counts(pg_url).items() if k != "media_files")
+    assert in_db == stored, "every row counted as stored is in the database, and only those"
+    unsaved = [json.loads(line) for f in unsaved_dir.glob("*.jsonl") for line in f.read_text().splitlines()]
+    assert unsaved and len(unsaved) == result.stat("soundscraping/storage/unsaved_rows")
+    assert all(row["table"].startswith("soundcloud_") and row["row"]["id"] for row in unsaved)
