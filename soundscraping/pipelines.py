@@ -7,11 +7,14 @@ the crawl stats.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
+import operator
 import time
 from collections import defaultdict
-from dataclasses import fields, is_dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,23 +23,57 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
 
-from soundscraping.storage import TABLES, Database, Row, StorageError, Table, mask_url, merge_rows
+from soundscraping.storage import TABLES, Database, StorageError, Table, Values, mask_url, merge_values
 
 logger = logging.getLogger(__name__)
 
 _MEDIA_FIELDS = {"file_urls", "files"}
+_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "str": str, "bool": bool, "float": (int, float)}
 
 
-def item_table(item: Any) -> Table:
-    name = getattr(item, "table", None)
+@dataclass(frozen=True)
+class ItemSpec:
+    """How the pipelines read one item class, worked out once per class:
+    items pass by the hundred thousand, so per-item reflection is too slow."""
+
+    table: Table
+    get: Callable[[Any, str], Any]
+    values: Callable[[Any], Values]  # the table's columns, in order
+    checks: tuple[tuple[str, type | tuple[type, ...]], ...]  # (field, expected type)
+    has_files: bool  # carries media results (FilesPipeline's "files")
+
+    def key(self, item: Any) -> tuple[Any, ...]:
+        return tuple(self.get(item, k) for k in self.table.key)
+
+
+@functools.cache
+def item_spec(cls: type) -> ItemSpec:
+    name = getattr(cls, "table", None)
     if name not in TABLES:
-        raise DropItem(f"item of type {type(item).__name__} has no known table")
-    return TABLES[name]
+        raise DropItem(f"item of type {cls.__name__} has no known table")
+    table = TABLES[name]
+    columns = table.column_names
+    if is_dataclass(cls):
+        get: Callable[[Any, str], Any] = getattr
+        many = operator.attrgetter(*columns)
+        values: Callable[[Any], Values] = many if len(columns) > 1 else (lambda item: (many(item),))
+        checks = []
+        for f in fields(cls):
+            annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+            base = annotation.split("|")[0].strip()
+            if f.name not in _MEDIA_FIELDS and base in _TYPES:
+                checks.append((f.name, _TYPES[base]))
+        has_files = "files" in {f.name for f in fields(cls)}
+        return ItemSpec(table, get, values, tuple(checks), has_files)
 
+    def adapter_get(item: Any, field_name: str) -> Any:
+        return ItemAdapter(item).get(field_name)
 
-def item_key(item: Any) -> tuple[Any, ...]:
-    adapter = ItemAdapter(item)
-    return tuple(adapter.get(k) for k in item.key)
+    def adapter_values(item: Any) -> Values:
+        adapter = ItemAdapter(item)
+        return tuple(adapter.get(c) for c in columns)
+
+    return ItemSpec(table, adapter_get, adapter_values, (), True)
 
 
 def utc_now() -> str:
@@ -54,32 +91,27 @@ class ValidatePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
-        table = item_table(item)
-        problem = self.problem(item)
+        spec = item_spec(type(item))
+        problem = self.problem(item, spec)
         if problem:
-            self.stats.inc_value(f"soundscraping/dropped/invalid/{table.name}")
-            raise DropItem(f"invalid {table.name} row {item_key(item)}: {problem}")
+            self.stats.inc_value(f"soundscraping/dropped/invalid/{spec.table.name}")
+            raise DropItem(f"invalid {spec.table.name} row {spec.key(item)}: {problem}")
         return item
 
     @staticmethod
-    def problem(item: Any) -> str | None:
-        adapter = ItemAdapter(item)
-        for key in item.key:
-            if adapter.get(key) in (None, ""):
+    def problem(item: Any, spec: ItemSpec | None = None) -> str | None:
+        spec = spec or item_spec(type(item))
+        for key in spec.table.key:
+            if spec.get(item, key) in (None, ""):
                 return f"missing {key}"
-        if not is_dataclass(item):
-            return None
-        for f in fields(item):
-            value = adapter.get(f.name)
-            if value is None or f.name in _MEDIA_FIELDS:
+        for name, kind in spec.checks:
+            value = spec.get(item, name)
+            if value is None:
                 continue
-            expected = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
-            if expected.startswith("int") and (not isinstance(value, int) or isinstance(value, bool)):
-                return f"{f.name} is not an integer: {value!r}"
-            if expected.startswith("str") and not isinstance(value, str):
-                return f"{f.name} is not text: {value!r}"
-            if expected.startswith("bool") and not isinstance(value, bool):
-                return f"{f.name} is not a boolean: {value!r}"
+            if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
+                return f"{name} is not an integer: {value!r}"
+            if not isinstance(value, kind):
+                return f"{name} has the wrong type: {value!r}"
         return None
 
 
@@ -99,9 +131,9 @@ class DedupePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
-        table = item_table(item)
-        key = item_key(item)
-        if table.merge == "profile" and getattr(item, "full_profile", False):
+        spec = item_spec(type(item))
+        table, key = spec.table, spec.key(item)
+        if table.merge == "profile" and spec.get(item, "full_profile"):
             seen = self.seen_full[table.name]
         else:
             seen = self.seen[table.name]
@@ -134,7 +166,7 @@ class StorePipeline:
         self.retry_times = settings.getint("STORAGE_RETRY_TIMES", 5)
         self.unsaved_dir = Path(settings.get("STORAGE_UNSAVED_DIR", "data/unsaved"))
         self.db = Database.from_url(self.url)
-        self.buffer: dict[str, dict[tuple[Any, ...], Row]] = defaultdict(dict)
+        self.buffer: dict[str, dict[Any, Values]] = defaultdict(dict)
         self.buffered = 0
         # Flushes in progress; one at a time writes (the connection is not
         # shared by concurrent threads).
@@ -195,28 +227,27 @@ class StorePipeline:
     # -- buffering -----------------------------------------------------------------
 
     def _add(self, item: Any) -> None:
-        table = item_table(item)
-        adapter = ItemAdapter(item)
-        row = {name: adapter.get(name) for name in table.column_names}
-        self._buffer_row(table, row)
-        owner_id = str(item_key(item)[0])
-        for result in adapter.get("files") or []:
-            self._buffer_row(TABLES["media_files"], {
-                "url": result.get("url"), "path": result.get("path"),
-                "checksum": result.get("checksum"), "owner_table": table.name,
-                "owner_id": owner_id, "stored_at": utc_now(),
-            })
+        spec = item_spec(type(item))
+        table = spec.table
+        self._buffer_row(table, spec.values(item))
+        files = spec.get(item, "files") if spec.has_files else None
+        if files:
+            owner_id, media, now = str(spec.key(item)[0]), TABLES["media_files"], utc_now()
+            for result in files:
+                self._buffer_row(media, (result.get("url"), result.get("path"), result.get("checksum"),
+                                         table.name, owner_id, now))
 
-    def _buffer_row(self, table: Table, row: Row) -> None:
+    def _buffer_row(self, table: Table, values: Values) -> None:
         rows = self.buffer[table.name]
-        key = tuple(row[k] for k in table.key)
+        at = table.key_positions
+        key = values[at[0]] if len(at) == 1 else tuple(values[i] for i in at)
         if key in rows:
-            rows[key] = merge_rows(table, rows[key], row)
+            rows[key] = merge_values(table, rows[key], values)
         else:
-            rows[key] = row
+            rows[key] = values
             self.buffered += 1
 
-    def _take_batch(self) -> dict[str, list[Row]]:
+    def _take_batch(self) -> dict[str, list[Values]]:
         batch = {name: list(rows.values()) for name, rows in self.buffer.items() if rows}
         self.buffer = defaultdict(dict)
         self.buffered = 0
@@ -224,13 +255,13 @@ class StorePipeline:
 
     # -- writing -------------------------------------------------------------------
 
-    async def _flush(self, batch: dict[str, list[Row]]) -> None:
+    async def _flush(self, batch: dict[str, list[Values]]) -> None:
         if not batch:
             return
         async with self._write_lock:
             await self._write_with_retries(batch)
 
-    async def _write_with_retries(self, batch: dict[str, list[Row]]) -> None:
+    async def _write_with_retries(self, batch: dict[str, list[Values]]) -> None:
         delay = 1.0
         for attempt in range(self.retry_times + 1):
             try:
@@ -252,7 +283,7 @@ class StorePipeline:
                       if k.startswith("soundscraping/stored/")}
             logger.info("Stored so far: %s", ", ".join(f"{k}={v}" for k, v in sorted(stored.items())))
 
-    async def _give_up(self, batch: dict[str, list[Row]], exc: Exception) -> None:
+    async def _give_up(self, batch: dict[str, list[Values]], exc: Exception) -> None:
         self._failed = True
         path = self._save_unsaved(batch)
         lost = sum(len(rows) for rows in batch.values())
@@ -264,15 +295,17 @@ class StorePipeline:
             self._close_task = asyncio.ensure_future(
                 self.crawler.engine.close_spider_async(reason="database_unavailable"))
 
-    def _save_unsaved(self, batch: dict[str, list[Row]]) -> Path:
+    def _save_unsaved(self, batch: dict[str, list[Values]]) -> Path:
         self.unsaved_dir.mkdir(parents=True, exist_ok=True)
         spider = self.crawler.spider.name if self.crawler.spider else "crawl"
         path = self.unsaved_dir / f"{spider}-{int(self.crawler.stats.get_value('start_time').timestamp())}.jsonl"
         count = 0
         with path.open("a", encoding="utf-8") as out:
             for name, rows in batch.items():
+                columns = TABLES[name].column_names
                 for row in rows:
-                    out.write(json.dumps({"table": name, "row": row}, ensure_ascii=False, default=str) + "\n")
+                    record = {"table": name, "row": dict(zip(columns, row, strict=True))}
+                    out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
                     count += 1
         self.stats.inc_value("soundscraping/storage/unsaved_rows", count)
         return path

@@ -8,6 +8,7 @@ in one transaction, so a failed flush leaves no half-written rows.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import sqlite3
@@ -21,6 +22,8 @@ from urllib.parse import unquote, urlparse
 logger = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+# A row as written: the table's column values in declaration order.
+Values = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,13 @@ class Table:
     merge: str = "overwrite"
     indexes: tuple[tuple[str, ...], ...] = ()
 
-    @property
+    @functools.cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @functools.cached_property
+    def key_positions(self) -> tuple[int, ...]:
+        return tuple(self.column_names.index(k) for k in self.key)
 
 
 def _cols(spec: str) -> tuple[Column, ...]:
@@ -122,6 +129,15 @@ def merge_rows(table: Table, old: Row, new: Row) -> Row:
     return dict(new)
 
 
+def merge_values(table: Table, old: Values, new: Values) -> Values:
+    """``merge_rows`` for rows held as value tuples."""
+    if table.merge == "overwrite":
+        return new
+    names = table.column_names
+    merged = merge_rows(table, dict(zip(names, old, strict=True)), dict(zip(names, new, strict=True)))
+    return tuple(merged[n] for n in names)
+
+
 def _update_clause(table: Table, excluded: str) -> str:
     keys = set(table.key)
     sets = []
@@ -198,17 +214,13 @@ class Database:
     def ensure_schema(self, tables: Iterable[Table] = TABLES.values()) -> None:
         raise NotImplementedError
 
-    def write(self, batch: Mapping[str, list[Row]]) -> None:
+    def write(self, batch: Mapping[str, list[Values]]) -> None:
+        """Upsert every table's rows (value tuples in column order) in one
+        transaction."""
         raise NotImplementedError
 
     def close(self) -> None:
         raise NotImplementedError
-
-    def _values(self, table: Table, row: Row) -> tuple[Any, ...]:
-        return tuple(self._adapt(c.kind, row.get(c.name)) for c in table.columns)
-
-    def _adapt(self, kind: str, value: Any) -> Any:
-        return value
 
 
 class PostgresDatabase(Database):
@@ -234,7 +246,7 @@ class PostgresDatabase(Database):
                 for statement in create_sql(table, self.dialect):
                     cur.execute(statement)
 
-    def write(self, batch: Mapping[str, list[Row]]) -> None:
+    def write(self, batch: Mapping[str, list[Values]]) -> None:
         import psycopg2
         from psycopg2.extras import execute_values
 
@@ -244,9 +256,8 @@ class PostgresDatabase(Database):
             with self.conn, self.conn.cursor() as cur:
                 for name, rows in batch.items():
                     if rows:
-                        table = TABLES[name]
-                        execute_values(cur, upsert_sql(table, self.dialect),
-                                       [self._values(table, r) for r in rows], page_size=1000)
+                        # psycopg2 adapts lists to ARRAY and ISO strings to TIMESTAMPTZ.
+                        execute_values(cur, upsert_sql(TABLES[name], self.dialect), rows, page_size=1000)
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             self.close()
             raise StorageError(f"database write failed: {str(exc).strip().splitlines()[0]}") from exc
@@ -287,7 +298,7 @@ class SqliteDatabase(Database):
                 for statement in create_sql(table, self.dialect):
                     self.conn.execute(statement)
 
-    def write(self, batch: Mapping[str, list[Row]]) -> None:
+    def write(self, batch: Mapping[str, list[Values]]) -> None:
         if self.conn is None:
             self.connect()
         assert self.conn is not None
@@ -296,19 +307,24 @@ class SqliteDatabase(Database):
                 for name, rows in batch.items():
                     if rows:
                         table = TABLES[name]
-                        self.conn.executemany(upsert_sql(table, self.dialect),
-                                              [self._values(table, r) for r in rows])
+                        self.conn.executemany(upsert_sql(table, self.dialect), self._adapt(table, rows))
         except sqlite3.Error as exc:
             raise StorageError(f"SQLite write failed: {exc}") from exc
 
-    def _adapt(self, kind: str, value: Any) -> Any:
-        if value is None:
-            return None
-        if kind == "text[]":
-            return json.dumps(list(value), ensure_ascii=False)
-        if kind == "bool":
-            return int(bool(value))
-        return value
+    @staticmethod
+    def _adapt(table: Table, rows: list[Values]) -> Iterable[Values]:
+        """SQLite has no arrays (JSON text instead) and stores booleans as 0/1."""
+        special = [(i, c.kind) for i, c in enumerate(table.columns) if c.kind in ("text[]", "bool")]
+        if not special:
+            return rows
+        adapted = []
+        for row in rows:
+            values = list(row)
+            for i, kind in special:
+                if values[i] is not None:
+                    values[i] = json.dumps(list(values[i]), ensure_ascii=False) if kind == "text[]" else int(values[i])
+            adapted.append(tuple(values))
+        return adapted
 
     def close(self) -> None:
         if self.conn is not None:

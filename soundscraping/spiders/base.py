@@ -15,8 +15,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.url import url_query_cleaner
 
+from soundscraping.items import SoundCloudUser
 from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.soundcloud import DjSetRule, Page, parse_collection_page
+from soundscraping.parsers.soundcloud import DjSetRule, Page, embedded_user, parse_collection_page, parse_user_json
 from soundscraping.soundcloud_api import ClientIdStore, client_id_of, with_client_id
 
 
@@ -48,6 +49,28 @@ class SoundCloudSpider(scrapy.Spider):
             keyword_min_minutes=s.getfloat("SOUNDCLOUD_DJ_SET_KEYWORD_MIN_MINUTES", 12),
             keywords=tuple(s.getlist("SOUNDCLOUD_DJ_SET_KEYWORDS")),
         )
+
+    # -- items ----------------------------------------------------------------------
+
+    def user_item(self, user: dict[str, Any], scraped_at: str | None) -> SoundCloudUser:
+        """A user met in full (profile, search, followings): always emitted."""
+        self._users_emitted().add(user.get("id"))
+        return parse_user_json(user, scraped_at=scraped_at)
+
+    def embedded_user_item(self, obj: dict[str, Any], scraped_at: str | None) -> SoundCloudUser | None:
+        """The mini user embedded in a track or comment, once per crawl.  The
+        same authors recur on every page; emitting them again would only feed
+        the dedupe pipeline (which stays the safety net)."""
+        user = embedded_user(obj)
+        if user is None or user["id"] in self._users_emitted():
+            return None
+        self._users_emitted().add(user["id"])
+        return parse_user_json(user, scraped_at=scraped_at)
+
+    def _users_emitted(self) -> set[Any]:
+        if not hasattr(self, "_emitted_user_ids"):
+            self._emitted_user_ids: set[Any] = set()
+        return self._emitted_user_ids
 
     # -- requests ------------------------------------------------------------------
 

@@ -14,11 +14,9 @@ from scrapy.http import Response
 from soundscraping.parsers import MalformedPage
 from soundscraping.parsers.soundcloud import (
     classify_artist_ref,
-    embedded_user,
     parse_comment_json,
     parse_object,
     parse_track_json,
-    parse_user_json,
     pick_user_by_name,
 )
 from soundscraping.pipelines import utc_now
@@ -92,7 +90,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
         yield from self.artist_found(user, response)
 
     def artist_found(self, user: dict[str, Any], response: Response) -> Iterator[Any]:
-        item = parse_user_json(user, scraped_at=utc_now())
+        item = self.user_item(user, scraped_at=utc_now())
         self.count("soundscraping/artists/found")
         self.logger.info("Artist %r is user %d (%s): %s tracks", response.meta["artist"], item.id,
                          item.permalink, item.track_count)
@@ -116,8 +114,8 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
                 self.skip("bad_track", "Track skipped (%s): %s", self.context(response), exc)
                 continue
             yield track
-            if (user := embedded_user(obj)) is not None:
-                yield parse_user_json(user, scraped_at=scraped_at)
+            if (user := self.embedded_user_item(obj, scraped_at)) is not None:
+                yield user
             # Hidden stats (null) may still hide comments: look anyway.
             if track.comment_count != 0:
                 yield self.paged_request(f"/tracks/{track.id}/comments", self.parse_comments,
@@ -142,7 +140,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             if comment.track_id is None:
                 comment.track_id = response.meta.get("track_id")
             yield comment
-            if (user := embedded_user(obj)) is not None:
-                yield parse_user_json(user, scraped_at=scraped_at)
+            if (user := self.embedded_user_item(obj, scraped_at)) is not None:
+                yield user
         if (request := self.next_page(response, page, self.parse_comments)) is not None:
             yield request
