@@ -23,7 +23,16 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
 
-from soundscraping.storage import TABLES, Database, StorageError, Table, Values, mask_url, merge_values
+from soundscraping.storage import (
+    TABLES,
+    Database,
+    RowsRejected,
+    StorageError,
+    Table,
+    Values,
+    mask_url,
+    merge_values,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -267,6 +276,10 @@ class StorePipeline:
             try:
                 await asyncio.to_thread(self.db.write, batch)
                 break
+            except RowsRejected as exc:
+                logger.warning("Database refused a batch (%s); writing its rows one by one", exc)
+                batch = await asyncio.to_thread(self._write_row_by_row, batch)
+                break
             except StorageError as exc:
                 if attempt == self.retry_times:
                     await self._give_up(batch, exc)
@@ -282,6 +295,24 @@ class StorePipeline:
             stored = {k.rsplit("/", 1)[1]: v for k, v in self.stats.get_stats().items()
                       if k.startswith("soundscraping/stored/")}
             logger.info("Stored so far: %s", ", ".join(f"{k}={v}" for k, v in sorted(stored.items())))
+
+    def _write_row_by_row(self, batch: dict[str, list[Values]]) -> dict[str, list[Values]]:
+        """Write what the database accepts; log, count and keep the rest in the
+        unsaved file.  Returns the rows written."""
+        written: dict[str, list[Values]] = defaultdict(list)
+        rejected: dict[str, list[Values]] = defaultdict(list)
+        for name, rows in batch.items():
+            for row in rows:
+                try:
+                    self.db.write({name: [row]})
+                    written[name].append(row)
+                except RowsRejected as exc:
+                    rejected[name].append(row)
+                    logger.error("Database refused %s row %r: %s", name, row[0], exc)
+        if rejected:
+            self.stats.inc_value("soundscraping/storage/rejected_rows", sum(map(len, rejected.values())))
+            self._save_unsaved(rejected)
+        return written
 
     async def _give_up(self, batch: dict[str, list[Values]], exc: Exception) -> None:
         self._failed = True

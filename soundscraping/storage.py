@@ -104,7 +104,12 @@ _SQLITE_TYPES = {
 
 
 class StorageError(RuntimeError):
-    """The database cannot be reached or refused a write."""
+    """The database cannot be reached (worth retrying)."""
+
+
+class RowsRejected(StorageError):
+    """The database refused the rows themselves (bad value, constraint):
+    retrying the same batch cannot help; writing row by row isolates them."""
 
 
 def mask_url(url: str) -> str:
@@ -261,6 +266,8 @@ class PostgresDatabase(Database):
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             self.close()
             raise StorageError(f"database write failed: {str(exc).strip().splitlines()[0]}") from exc
+        except psycopg2.Error as exc:
+            raise RowsRejected(str(exc).strip().splitlines()[0]) from exc
 
     def close(self) -> None:
         if self.conn is not None:
@@ -308,8 +315,10 @@ class SqliteDatabase(Database):
                     if rows:
                         table = TABLES[name]
                         self.conn.executemany(upsert_sql(table, self.dialect), self._adapt(table, rows))
-        except sqlite3.Error as exc:
+        except sqlite3.OperationalError as exc:
             raise StorageError(f"SQLite write failed: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise RowsRejected(str(exc)) from exc
 
     @staticmethod
     def _adapt(table: Table, rows: list[Values]) -> Iterable[Values]:
