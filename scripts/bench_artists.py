@@ -22,18 +22,8 @@ import psycopg2
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.crawl import crawl_command  # noqa: E402
+from tests.crawl import admin, crawl_command  # noqa: E402
 from tests.replica.process import start_replica_process, stop_replica_process  # noqa: E402
-
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def admin(sql: str) -> None:
-    conn = psycopg2.connect(PG_ADMIN)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql)
-    conn.close()
 
 
 def timed_crawl(label: str, workdir: Path, artists_file: Path, env: dict[str, str], settings: dict[str, str]) -> dict:

@@ -13,7 +13,7 @@ import boto3
 import psycopg2
 import pytest
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.crawl import PG_ADMIN, admin
 
 
 def free_port() -> int:
@@ -31,21 +31,13 @@ def pg_admin() -> str:
     return PG_ADMIN
 
 
-def _admin(sql: str) -> None:
-    conn = psycopg2.connect(PG_ADMIN)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql)
-    conn.close()
-
-
 @pytest.fixture
 def pg_url(pg_admin: str) -> Iterator[str]:
     """A brand-new, empty database, dropped afterwards."""
     name = f"soundscraping_test_{uuid.uuid4().hex[:10]}"
-    _admin(f"CREATE DATABASE {name}")
+    admin(f"CREATE DATABASE {name}")
     yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @dataclass

@@ -18,6 +18,17 @@ from typing import Any
 import psycopg2
 
 REPO = Path(__file__).resolve().parents[1]
+PG_ADMIN = os.environ.get("PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def admin(sql: str) -> None:
+    """Run a statement on the PostgreSQL server outside a transaction
+    (CREATE/DROP DATABASE, ALTER DATABASE, ...)."""
+    conn = psycopg2.connect(PG_ADMIN)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql)
+    conn.close()
 
 
 @dataclass

@@ -15,8 +15,8 @@ import pytest
 
 from soundscraping.media import media_path
 from soundscraping.parsers.soundcloud import banner_url, image_variant
-from tests.conftest import S3, _admin
-from tests.crawl import finish, kill_when, query, run_crawl, start_crawl
+from tests.conftest import S3
+from tests.crawl import admin, finish, kill_when, query, run_crawl, start_crawl
 from tests.replica.soundcloud import Quirks, SoundCloudReplica, World, WorldConfig, build_world
 
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
@@ -179,7 +179,7 @@ def comparable_rows(database_url: str) -> dict[str, set[tuple[Any, ...]]]:
 def test_killed_crawl_resumes_to_the_same_rows(tmp_path: Path, pg_url: str, pg_admin: str) -> None:
     world = build_world(WorldConfig(artists=4, tracks_per_artist=6, comments_per_track=30))
     reference_db = pg_url + "_ref"
-    _admin(f"CREATE DATABASE {reference_db.rsplit('/', 1)[1]}")
+    admin(f"CREATE DATABASE {reference_db.rsplit('/', 1)[1]}")
     try:
         with SoundCloudReplica(world, Quirks(datadome=False, latency_ms=20)) as replica:
             common = {"MEDIA_ENABLED": False, "STORAGE_BATCH_SIZE": 40, "CONCURRENT_REQUESTS_PER_DOMAIN": 2}
@@ -214,7 +214,7 @@ def test_killed_crawl_resumes_to_the_same_rows(tmp_path: Path, pg_url: str, pg_a
             assert not missing and not extra, detail[:800]
         assert_dataset_matches_world(pg_url, world)
     finally:
-        _admin(f"DROP DATABASE IF EXISTS {reference_db.rsplit('/', 1)[1]} WITH (FORCE)")
+        admin(f"DROP DATABASE IF EXISTS {reference_db.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 def test_database_unreachable_at_start_stops_before_crawling(tmp_path: Path) -> None:
@@ -253,11 +253,11 @@ def test_database_lost_mid_crawl_fails_loudly_and_keeps_unsaved_rows(tmp_path: P
                     pass
                 time.sleep(0.05)
             # The database goes away: no new connections, existing ones cut.
-            _admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS false")
-            _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}'")
+            admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS false")
+            admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}'")
             result = finish(process, log, stats, timeout=120)
         finally:
-            _admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS true")
+            admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS true")
     assert result.returncode == 1
     assert result.stats["finish_reason"] == "database_unavailable"
     assert "Database unavailable after 2 retries" in result.log
