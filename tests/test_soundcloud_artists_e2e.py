@@ -268,3 +268,17 @@ def test_database_lost_mid_crawl_fails_loudly_and_keeps_unsaved_rows(tmp_path: P
     unsaved = [json.loads(line) for f in unsaved_dir.glob("*.jsonl") for line in f.read_text().splitlines()]
     assert unsaved and len(unsaved) == result.stat("soundscraping/storage/unsaved_rows")
     assert all(row["table"].startswith("soundcloud_") and row["row"]["id"] for row in unsaved)
+
+
+def test_rate_limited_crawl_backs_off_and_loses_nothing(tmp_path: Path) -> None:
+    world = build_world(WorldConfig(artists=3, tracks_per_artist=4, comments_per_track=6))
+    database_url = f"sqlite:///{tmp_path}/rate.sqlite3"
+    with SoundCloudReplica(world, Quirks(datadome=False, rate_limit=(8, 1.0))) as replica:
+        result = run_crawl("soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)},
+                           env=site_env(replica), settings={"DATABASE_URL": database_url, "MEDIA_ENABLED": False,
+                                                           "RETRY_TIMES": 10, **FAST_RETRIES})
+        served_429 = replica.stats["status_429"]
+    assert result.returncode == 0, result.log[-3000:]
+    assert served_429 >= 1 and result.stat("soundscraping/retry/http_429") == served_429
+    assert "429 from" in result.log and "slowing that host" in result.log
+    assert_dataset_matches_world(database_url, world)
