@@ -87,14 +87,25 @@ DOWNLOADER_MIDDLEWARES = {
     # Replaced by BackoffRetryMiddleware (same settings, plus back-off).
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "soundscraping.middlewares.BackoffRetryMiddleware": 550,
-    "soundscraping.middlewares.AntiBotBrowserMiddleware": 580,
-    "soundscraping.middlewares.SoundCloudClientIdMiddleware": 590,
+    # Below decompression (590) and redirects (600): they see final, decoded
+    # responses; the client-id check runs before the anti-bot one.
+    "soundscraping.middlewares.AntiBotBrowserMiddleware": 560,
+    "soundscraping.middlewares.SoundCloudClientIdMiddleware": 570,
+}
+# API crawls need no depth accounting or URL-length filter; each spider
+# middleware costs work on every one of ~10^5 items.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
 }
 EXTENSIONS = {
     # Only active with JOBDIR: recovers safely from a crawl that was killed.
     "soundscraping.extensions.JobDirGuard": 0,
     # Only active with STATS_FILE: final stats as JSON.
     "soundscraping.extensions.StatsFile": 10,
+    # Loggers skip records below LOG_LEVEL instead of building and discarding
+    # one per item (Scrapy's handler filters only after the record exists).
+    "soundscraping.extensions.LogLevelGate": 20,
 }
 # Where StatsFile writes the final stats (JSON); empty = off.
 STATS_FILE = _env("STATS_FILE")
@@ -146,8 +157,9 @@ PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = _env("LOG_LEVEL", "INFO")
-# Items of one response processed in parallel; pages carry up to 200 items.
-CONCURRENT_ITEMS = 200
+# Items of one response processed in parallel.  Pipelines rarely wait (only
+# for media), and each parallel slot costs a task per response.
+CONCURRENT_ITEMS = 16
 LOGSTATS_INTERVAL = 30.0
 # Callbacks retry malformed pages with get_retry_request, which keeps the
 # retry counter on purpose.
