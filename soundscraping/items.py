@@ -72,3 +72,50 @@ class SoundCloudComment:
     # comment is not pinned to a moment.
     timestamp_ms: int | None = None
     created_at: str | None = None
+
+
+@dataclass
+class SoundCloudInteraction:
+    """One edge of the community graph: ``source`` liked, reposted, followed or
+    commented on ``target`` (the owner of the track or playlist)."""
+
+    table: ClassVar[str] = "soundcloud_interactions"
+    key: ClassVar[tuple[str, ...]] = ("source_user_id", "kind", "target_user_id", "object_id")
+
+    source_user_id: int
+    kind: str  # like | repost | follow | comment
+    target_user_id: int
+    # The liked/reposted/commented track or playlist; None for follows.
+    object_id: int | None = None
+    created_at: str | None = None
+
+
+@dataclass
+class GraphVisit:
+    """An account the graph crawl has fully read (all four interaction lists)."""
+
+    table: ClassVar[str] = "soundcloud_graph_visits"
+    key: ClassVar[tuple[str, ...]] = ("user_id",)
+
+    user_id: int
+    position: int | None = None  # visit order across runs
+    score: float | None = None  # interaction score it had when chosen
+    followers_count: int | None = None
+    interactions: int | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+
+
+@dataclass
+class InteractionPage:
+    """Everything one api-v2 page of a visited account shows: its edges and
+    the users met on it.  Pages carry up to 200 edges; one item per page keeps
+    the per-item overhead off the hot path of a graph crawl."""
+
+    source_user_id: int
+    kind: str
+    interactions: list[SoundCloudInteraction] = field(default_factory=list)
+    users: list[SoundCloudUser] = field(default_factory=list)
+
+    def parts(self) -> list[Any]:
+        return [*self.users, *self.interactions]

@@ -85,6 +85,11 @@ def item_spec(cls: type) -> ItemSpec:
     return ItemSpec(table, adapter_get, adapter_values, (), True)
 
 
+def is_batch(item: Any) -> bool:
+    """Items that carry several rows (``parts()``) rather than being one."""
+    return callable(getattr(item, "parts", None))
+
+
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -100,12 +105,28 @@ class ValidatePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
+        if is_batch(item):
+            # A page of rows: drop the bad rows, keep the page.
+            for name in ("users", "interactions"):
+                kept = []
+                for part in getattr(item, name):
+                    if reason := self._invalid(part):
+                        logger.warning("Row dropped: %s", reason)
+                    else:
+                        kept.append(part)
+                setattr(item, name, kept)
+            return item
+        if reason := self._invalid(item):
+            raise DropItem(reason)
+        return item
+
+    def _invalid(self, item: Any) -> str | None:
         spec = item_spec(type(item))
         problem = self.problem(item, spec)
-        if problem:
-            self.stats.inc_value(f"soundscraping/dropped/invalid/{spec.table.name}")
-            raise DropItem(f"invalid {spec.table.name} row {spec.key(item)}: {problem}")
-        return item
+        if not problem:
+            return None
+        self.stats.inc_value(f"soundscraping/dropped/invalid/{spec.table.name}")
+        return f"invalid {spec.table.name} row {spec.key(item)}: {problem}"
 
     @staticmethod
     def problem(item: Any, spec: ItemSpec | None = None) -> str | None:
@@ -140,6 +161,17 @@ class DedupePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
+        if is_batch(item):
+            # Users recur on every page; edges are deduplicated by the
+            # database (there are millions: no in-memory set for them).
+            item.users = [user for user in item.users if not self._seen_before(user)]
+            return item
+        if self._seen_before(item):
+            spec = item_spec(type(item))
+            raise DropItem(f"duplicate {spec.table.name} {spec.key(item)}", log_level="DEBUG")
+        return item
+
+    def _seen_before(self, item: Any) -> bool:
         spec = item_spec(type(item))
         table, key = spec.table, spec.key(item)
         if table.merge == "profile" and spec.get(item, "full_profile"):
@@ -148,10 +180,10 @@ class DedupePipeline:
             seen = self.seen[table.name]
         if key in seen:
             self.stats.inc_value(f"soundscraping/dropped/duplicate/{table.name}")
-            raise DropItem(f"duplicate {table.name} {key}", log_level="DEBUG")
+            return True
         seen.add(key)
         self.seen[table.name].add(key)
-        return item
+        return False
 
 
 class StorePipeline:
@@ -236,6 +268,10 @@ class StorePipeline:
     # -- buffering -----------------------------------------------------------------
 
     def _add(self, item: Any) -> None:
+        if is_batch(item):
+            for part in item.parts():
+                self._add(part)
+            return
         spec = item_spec(type(item))
         table = spec.table
         self._buffer_row(table, spec.values(item))

@@ -48,6 +48,14 @@ SOUNDCLOUD_DJ_SET_KEYWORDS = [
     "mixtape", "b2b", "boiler room", "radio show", "guest mix", "set",
 ]
 
+# Community graph (soundcloud_graph): interaction weights for the visit
+# priority (an account's score = sum of the weights of the interactions it
+# received from visited accounts), accounts visited at once (each visit reads
+# four lists), and how often progress is logged (seconds).
+GRAPH_WEIGHTS = {"like": 1, "repost": 3, "follow": 3, "comment": 3}
+GRAPH_CONCURRENT_ACCOUNTS = 8
+GRAPH_PROGRESS_INTERVAL = 30
+
 # --- Storage -------------------------------------------------------------------
 # sqlite:///relative/path.sqlite3, sqlite:////absolute/path.sqlite3 or
 # postgresql://user[:password]@host:port/dbname.  Tables are created on first use.

@@ -42,6 +42,9 @@ class Table:
     # "ignore": the first row wins (edges, append-only facts).
     merge: str = "overwrite"
     indexes: tuple[tuple[str, ...], ...] = ()
+    # Key columns that may be NULL yet must still be unique (a follow has no
+    # object): the unique index covers COALESCE(column, -1) instead.
+    nullable_key: tuple[str, ...] = ()
 
     @functools.cached_property
     def column_names(self) -> tuple[str, ...]:
@@ -84,6 +87,20 @@ TABLES: dict[str, Table] = {
             "soundcloud_comments", ("id",),
             _cols("id:bigint track_id:bigint user_id:bigint body:text timestamp_ms:bigint created_at:timestamp"),
             indexes=(("track_id",), ("user_id",)),
+        ),
+        Table(
+            "soundcloud_interactions", ("source_user_id", "kind", "target_user_id", "object_id"),
+            _cols("source_user_id:bigint kind:text target_user_id:bigint object_id:bigint created_at:timestamp"),
+            merge="ignore",
+            indexes=(("target_user_id",),),
+            nullable_key=("object_id",),
+        ),
+        Table(
+            # One row per account the graph crawl has fully visited: the
+            # frontier is rebuilt from this and the interactions on a re-run.
+            "soundcloud_graph_visits", ("user_id",),
+            _cols("user_id:bigint position:bigint score:float followers_count:int interactions:int "
+                  "started_at:timestamp finished_at:timestamp"),
         ),
         Table(
             "media_files", ("url",),
@@ -175,20 +192,26 @@ def upsert_sql(table: Table, dialect: str) -> str:
     else:
         values, excluded = "(" + ", ".join("?" for _ in table.columns) + ")", "excluded"
     if table.merge == "ignore":
-        action = "DO NOTHING"
-    else:
-        action = f"DO UPDATE SET {_update_clause(table, excluded)}"
+        # No conflict target: the unique index may be on expressions.
+        return f"INSERT INTO {table.name} ({cols}) VALUES {values} ON CONFLICT DO NOTHING"
+    action = f"DO UPDATE SET {_update_clause(table, excluded)}"
     return f"INSERT INTO {table.name} ({cols}) VALUES {values} ON CONFLICT ({key}) {action}"
 
 
 def create_sql(table: Table, dialect: str) -> list[str]:
     types = _PG_TYPES if dialect == "postgresql" else _SQLITE_TYPES
     cols = [f"{c.name} {types[c.kind]}" for c in table.columns]
-    if table.key == ("id",):
-        cols[0] += " PRIMARY KEY"
+    unique_index = None
+    if len(table.key) == 1:
+        cols[table.key_positions[0]] += " PRIMARY KEY"
+    elif table.nullable_key:
+        parts = [f"COALESCE({k}, -1)" if k in table.nullable_key else k for k in table.key]
+        unique_index = f"CREATE UNIQUE INDEX IF NOT EXISTS {table.name}_key ON {table.name} ({', '.join(parts)})"
     else:
         cols.append(f"UNIQUE ({', '.join(table.key)})")
     statements = [f"CREATE TABLE IF NOT EXISTS {table.name} ({', '.join(cols)})"]
+    if unique_index:
+        statements.append(unique_index)
     for index in table.indexes:
         name = f"{table.name}_{'_'.join(index)}_idx"
         statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table.name} ({', '.join(index)})")
@@ -222,6 +245,10 @@ class Database:
     def write(self, batch: Mapping[str, list[Values]]) -> None:
         """Upsert every table's rows (value tuples in column order) in one
         transaction."""
+        raise NotImplementedError
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only SELECT (``%s`` placeholders on both engines)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -268,6 +295,13 @@ class PostgresDatabase(Database):
             raise StorageError(f"database write failed: {str(exc).strip().splitlines()[0]}") from exc
         except psycopg2.Error as exc:
             raise RowsRejected(str(exc).strip().splitlines()[0]) from exc
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self.conn is None or self.conn.closed:
+            self.connect()
+        with self.conn, self.conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
 
     def close(self) -> None:
         if self.conn is not None:
@@ -319,6 +353,13 @@ class SqliteDatabase(Database):
             raise StorageError(f"SQLite write failed: {exc}") from exc
         except sqlite3.Error as exc:
             raise RowsRejected(str(exc)) from exc
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self.conn is None:
+            self.connect()
+        assert self.conn is not None
+        with self._lock:
+            return self.conn.execute(sql.replace("%s", "?"), params).fetchall()
 
     @staticmethod
     def _adapt(table: Table, rows: list[Values]) -> Iterable[Values]:

@@ -952,3 +952,64 @@ def test_copy_of_sample_does_not_leak_between_tests():
     track = first_track()
     track["title"] = "changed"
     assert first_track()["title"] == "What You Saying"
+
+
+# === Interactions (community graph) =============================================================
+
+from soundscraping.parsers.soundcloud import parse_interactions  # noqa: E402
+
+LIKES_TRACKS = "soundcloudchanneltabextractor/likesonlytracks/generated_mock_1.json"
+LIKES_PLAYLISTS = "soundcloudchanneltabextractor/likesonlyplaylists/generated_mock_1.json"
+FOLLOWINGS = "soundcloudsubscriptionextractor/generated_mock_11.json"
+
+
+def likes_of(relpath: str) -> list[dict]:
+    return parse_collection_page(response_body(relpath)).collection
+
+
+def test_track_likes_become_edges_to_the_track_owner() -> None:
+    found = parse_interactions("like", 30854092, likes_of(LIKES_TRACKS))
+    first = found.edges[0]
+    assert (first.source_user_id, first.kind, first.target_user_id, first.object_id, first.created_at) == (
+        30854092, "like", 796585885, 2124963702, "2026-02-20T17:12:35Z")
+    assert len(found.edges) == 19 and found.deleted == 0
+
+
+def test_playlist_likes_point_at_the_playlist_owner() -> None:
+    items = likes_of(LIKES_PLAYLISTS)
+    found = parse_interactions("like", 1280839267, items)
+    assert [e.object_id for e in found.edges] == [i["playlist"]["id"] for i in items]
+    assert [e.target_user_id for e in found.edges] == [i["playlist"]["user"]["id"] for i in items]
+
+
+def test_deleted_liked_objects_are_counted_not_edges() -> None:
+    items = likes_of(LIKES_TRACKS)[:3]
+    items[0]["track"] = None
+    items[1]["track"] = {"id": 5, "kind": "track"}  # stub without its owner
+    found = parse_interactions("like", 1, items)
+    assert (len(found.edges), found.deleted) == (1, 2)
+
+
+def test_followings_are_follow_edges_without_object() -> None:
+    users = likes_of(FOLLOWINGS)
+    found = parse_interactions("follow", 8553751, users)
+    assert len(found.edges) == 58
+    assert {(e.kind, e.object_id) for e in found.edges} == {("follow", None)}
+    assert found.users[0]["followers_count"] == users[0]["followers_count"]
+
+
+def test_reposts_point_at_the_reposted_object_owner_not_the_reposter() -> None:
+    item = {"created_at": "2018-10-03T20:02:06Z", "type": "track-repost",
+            "track": {"id": 509084016, "kind": "track", "user_id": 171328600,
+                      "user": {"id": 171328600, "permalink": "unightcore", "kind": "user"}},
+            "user": {"id": 31109873, "permalink": "nightcore-3", "kind": "user"}}
+    (edge,) = parse_interactions("repost", 31109873, [item]).edges
+    assert (edge.target_user_id, edge.object_id) == (171328600, 509084016)
+
+
+def test_comments_point_at_the_track_owner() -> None:
+    comment = {"kind": "comment", "id": 1, "body": "x", "created_at": "2024-09-01T17:45:16Z",
+               "track": {"id": 77, "user": {"id": 9, "permalink": "owner", "followers_count": 300}}}
+    (edge,) = parse_interactions("comment", 5, [comment]).edges
+    assert (edge.kind, edge.target_user_id, edge.object_id, edge.created_at) == ("comment", 9, 77,
+                                                                                  "2024-09-01T17:45:16Z")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from soundscraping.items import SoundCloudComment, SoundCloudTrack, SoundCloudUser
+from soundscraping.items import SoundCloudComment, SoundCloudInteraction, SoundCloudTrack, SoundCloudUser
 from soundscraping.parsers import MalformedPage
 
 _HYDRATION_MARK = re.compile(r"window\.__sc_hydration\s*=\s*")
@@ -239,6 +239,53 @@ def parse_comment_json(comment: dict[str, Any]) -> SoundCloudComment:
 def embedded_user(obj: dict[str, Any]) -> dict[str, Any] | None:
     user = obj.get("user")
     return user if isinstance(user, dict) and _int_or_none(user.get("id")) else None
+
+
+# --- interactions (community graph) ---------------------------------------------------
+
+@dataclass
+class Interactions:
+    """What one page of a visited account's likes, reposts, followings or
+    comments says: the edges, the users met (raw objects) and how many items
+    referred to deleted objects."""
+
+    edges: list[SoundCloudInteraction]
+    users: list[dict[str, Any]]
+    deleted: int = 0
+
+
+def _liked_object(item: dict[str, Any]) -> dict[str, Any] | None:
+    """The track or playlist of a like or repost item; None when deleted
+    (null, or a stub without its owner)."""
+    obj = item.get("track") if "track" in item else item.get("playlist")
+    if not isinstance(obj, dict) or not _int_or_none(obj.get("id")) or embedded_user(obj) is None:
+        return None
+    return obj
+
+
+def parse_interactions(kind: str, source_user_id: int, collection: list[dict[str, Any]]) -> Interactions:
+    """Edges from a page of ``/users/{id}/likes`` (kind "like"),
+    ``/stream/users/{id}/reposts`` ("repost"), ``/users/{id}/followings``
+    ("follow") or ``/users/{id}/comments`` ("comment").  The target of a like,
+    repost or comment is the owner of the track or playlist."""
+    result = Interactions([], [])
+    for item in collection:
+        if kind == "follow":
+            if not _int_or_none(item.get("id")):
+                result.deleted += 1
+                continue
+            result.edges.append(SoundCloudInteraction(source_user_id, "follow", item["id"], None, None))
+            result.users.append(item)
+            continue
+        obj = item.get("track") if kind == "comment" else _liked_object(item)
+        owner = embedded_user(obj) if isinstance(obj, dict) else None
+        if owner is None or not _int_or_none(obj.get("id")):
+            result.deleted += 1
+            continue
+        result.edges.append(SoundCloudInteraction(
+            source_user_id, kind, owner["id"], obj["id"], _text_or_none(item.get("created_at"))))
+        result.users.append(owner)
+    return result
 
 
 # --- user input ----------------------------------------------------------------------

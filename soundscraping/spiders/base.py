@@ -75,7 +75,8 @@ class SoundCloudSpider(scrapy.Spider):
     # -- requests ------------------------------------------------------------------
 
     def api_request(self, path: str, callback: Callable[..., Any], *, params: dict[str, Any] | None = None,
-                    meta: dict[str, Any] | None = None, handle_404: bool = False) -> Request:
+                    meta: dict[str, Any] | None = None, handle_404: bool = False,
+                    errback: Callable[[Failure], Any] | None = None) -> Request:
         """A request to ``SOUNDCLOUD_API_URL + path`` with the current client_id."""
         query = dict(params or {})
         if self.client_ids.current:
@@ -84,13 +85,13 @@ class SoundCloudSpider(scrapy.Spider):
         meta = dict(meta or {})
         if handle_404:
             meta["handle_httpstatus_list"] = [404]
-        return Request(url, callback=callback, errback=self.on_request_error, meta=meta)
+        return Request(url, callback=callback, errback=errback or self.on_request_error, meta=meta)
 
     def paged_request(self, path: str, callback: Callable[..., Any], *, params: dict[str, Any] | None = None,
-                      meta: dict[str, Any] | None = None) -> Request:
+                      meta: dict[str, Any] | None = None, errback: Callable[[Failure], Any] | None = None) -> Request:
         """First page of a collection, at the largest page size."""
         query = {"limit": self.page_size, "linked_partitioning": 1, **(params or {})}
-        return self.api_request(path, callback, params=query, meta=meta)
+        return self.api_request(path, callback, params=query, meta=meta, errback=errback)
 
     def next_page(self, response: Response, page: Page, callback: Callable[..., Any]) -> Request | None:
         """The request for ``next_href``, or None at the end.  Short and empty
@@ -104,7 +105,8 @@ class SoundCloudSpider(scrapy.Spider):
             return None
         client_id = self.client_ids.current or client_id_of(response.url)
         url = with_client_id(page.next_href, client_id) if client_id else page.next_href
-        return Request(url, callback=callback, errback=self.on_request_error, meta=_page_meta(response.meta))
+        return Request(url, callback=callback, errback=response.request.errback or self.on_request_error,
+                       meta=_page_meta(response.meta))
 
     def read_page(self, response: Response) -> Page | Request | None:
         """The collection on this response; a retry request (once) or None
@@ -138,7 +140,7 @@ class SoundCloudSpider(scrapy.Spider):
     def context(response_or_request: Any) -> str:
         """Who a request is for, for log lines: the artist (or account) name."""
         meta = response_or_request.meta
-        parts = [f"{k}={meta[k]}" for k in ("artist", "user_id", "track_id") if meta.get(k)]
+        parts = [f"{k}={meta[k]}" for k in ("artist", "account", "kind", "user_id", "track_id") if meta.get(k)]
         return ", ".join(parts) or "no context"
 
     def on_request_error(self, failure: Failure) -> None:

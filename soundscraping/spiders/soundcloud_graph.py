@@ -1,0 +1,281 @@
+"""``scrapy crawl soundcloud_graph -a seeds=a,b -a max_accounts=N
+-a min_followers=250 -a per_kind_limit=500``: who likes, reposts, follows and
+comments on whom, crawled outward from seed accounts.
+
+Each visited account's most recent ``per_kind_limit`` likes, reposts,
+followings and comments become ``soundcloud_interactions`` rows.  The seeds
+are visited first, then always the unvisited account with the highest
+interaction score received so far (see ``soundscraping.frontier``), skipping
+accounts with fewer than ``min_followers`` followers (known from the objects
+already fetched: no request is spent on sizing an account).  Visits are
+recorded in ``soundcloud_graph_visits`` with their edges, so a re-run (or a
+resumed job) rebuilds the frontier from the database and carries on; the
+count in ``max_accounts`` includes accounts visited by earlier runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response
+from twisted.python.failure import Failure
+from w3lib.url import add_or_replace_parameter
+
+from soundscraping.frontier import Frontier
+from soundscraping.items import GraphVisit, InteractionPage
+from soundscraping.parsers import MalformedPage
+from soundscraping.parsers.soundcloud import classify_artist_ref, parse_interactions, parse_object
+from soundscraping.pipelines import utc_now
+from soundscraping.soundcloud_api import ClientIdNotFound
+from soundscraping.spiders.base import SoundCloudSpider
+from soundscraping.spiders.soundcloud_artists import read_artist_refs
+from soundscraping.storage import Database, StorageError
+
+# api-v2 list behind each interaction kind.
+LISTS = {
+    "like": "/users/{id}/likes",
+    "repost": "/stream/users/{id}/reposts",
+    "follow": "/users/{id}/followings",
+    "comment": "/users/{id}/comments",
+}
+
+
+@dataclass
+class Visit:
+    user_id: int
+    position: int
+    score: float
+    followers: int | None
+    started_at: str
+    open_lists: set[str] = field(default_factory=lambda: set(LISTS))
+    edges: int = 0
+
+
+class SoundCloudGraphSpider(SoundCloudSpider):
+    name = "soundcloud_graph"
+
+    def __init__(self, seeds: str | None = None, seeds_file: str | None = None, max_accounts: int | str = 1000,
+                 min_followers: int | str = 250, per_kind_limit: int | str = 500, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.seed_refs = read_artist_refs(seeds, seeds_file)
+        if not self.seed_refs:
+            raise ValueError("no seeds given: use -a seeds=permalink1,permalink2 or -a seeds_file=PATH")
+        self.max_accounts = int(max_accounts)
+        self.per_kind_limit = int(per_kind_limit)
+        self.frontier = Frontier(min_followers=int(min_followers))
+        self.visits: dict[int, Visit] = {}
+        self.seed_queue: list[tuple[int, int | None]] = []
+        self.seeds_resolving = 0
+        self.visited_total = 0  # including earlier runs
+        self.next_position = 0
+        self._last_progress = 0.0
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SoundCloudGraphSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.settings.getdict("GRAPH_WEIGHTS").items()}
+
+    # -- start -----------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        try:
+            await self.client_ids.get()
+        except ClientIdNotFound as exc:
+            self.logger.error("Cannot crawl SoundCloud: %s", exc)
+            await self.crawler.engine.close_spider_async(reason="client_id_not_found")
+            return
+        await self.restore_frontier()
+        if self.visited_total >= self.max_accounts:
+            self.logger.info("max_accounts=%d already visited (%d in the database): nothing to do",
+                             self.max_accounts, self.visited_total)
+            return
+        for ref in self.seed_refs:
+            kind, value = classify_artist_ref(ref)
+            url = value if kind == "url" else f"{self.web_url}/{value}"
+            self.seeds_resolving += 1
+            yield self.api_request("/resolve", self.parse_seed, params={"url": url}, meta={"account": ref},
+                                   handle_404=True, errback=self.seed_failed)
+
+    async def restore_frontier(self) -> None:
+        """Visited accounts and received scores from earlier runs."""
+        if not self.settings.getbool("STORAGE_ENABLED", True):
+            return
+        weights = self.weights
+        case = " ".join(f"WHEN '{kind}' THEN {float(w)}" for kind, w in weights.items())
+        db = Database.from_url(self.settings.get("DATABASE_URL"))
+
+        def load() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+            db.connect()
+            db.ensure_schema()
+            try:
+                visited = db.query("SELECT user_id, position FROM soundcloud_graph_visits")
+                scores = db.query(
+                    f"SELECT i.target_user_id, SUM(CASE i.kind {case} ELSE 0 END), "
+                    "MAX(u.followers_count), MAX(u.permalink) FROM soundcloud_interactions i "
+                    "JOIN soundcloud_graph_visits v ON v.user_id = i.source_user_id "
+                    "LEFT JOIN soundcloud_users u ON u.id = i.target_user_id GROUP BY i.target_user_id")
+            finally:
+                db.close()
+            return visited, scores
+
+        try:
+            visited, scores = await asyncio.to_thread(load)
+        except StorageError as exc:
+            self.logger.warning("Could not read earlier graph visits (%s); starting a fresh frontier", exc)
+            return
+        self.frontier.restore((row[0] for row in visited), scores)
+        self.visited_total = len(visited)
+        self.next_position = max((row[1] or 0 for row in visited), default=0) + 1 if visited else 0
+        if visited:
+            self.logger.info("Resuming the graph: %d accounts already visited, %d in the frontier",
+                             len(visited), len(self.frontier))
+
+    def parse_seed(self, response: Response) -> Iterator[Any]:
+        self.seeds_resolving -= 1
+        if response.status == 404:
+            self.skip("seed_not_found", "Seed %r not found on SoundCloud (404 from resolve)", response.meta["account"])
+        else:
+            try:
+                user = parse_object(response.body, kind="user")
+            except MalformedPage as exc:
+                self.skip("malformed_json", "Seed %r skipped: %s", response.meta["account"], exc)
+            else:
+                yield self.user_item(user, scraped_at=utc_now())
+                self.frontier.note_user(user["id"], user.get("followers_count"), user.get("permalink"))
+                if user["id"] in self.frontier.visited:
+                    self.logger.info("Seed %r was visited by an earlier run", response.meta["account"])
+                else:
+                    self.seed_queue.append((user["id"], user.get("followers_count")))
+        yield from self.fill()
+
+    def seed_failed(self, failure: Failure) -> Iterator[Any]:
+        self.seeds_resolving -= 1
+        self.on_request_error(failure)
+        yield from self.fill()
+
+    # -- visits ----------------------------------------------------------------------
+
+    def fill(self) -> Iterator[Request]:
+        """Start visits until GRAPH_CONCURRENT_ACCOUNTS are under way: seeds
+        first, then the best of the frontier as scored right now."""
+        limit = self.settings.getint("GRAPH_CONCURRENT_ACCOUNTS", 8)
+        while len(self.visits) < limit and self.visited_total + len(self.visits) < self.max_accounts:
+            if self.seed_queue:
+                user_id, followers = self.seed_queue.pop(0)
+                score = self.frontier.mark_visited(user_id)
+            elif self.seeds_resolving:
+                return  # seeds go first: wait for them
+            else:
+                best = self.frontier.pop()
+                if best is None:
+                    return
+                user_id, score = best
+                followers = self.frontier.followers.get(user_id)
+            yield from self.begin_visit(user_id, score, followers)
+
+    def begin_visit(self, user_id: int, score: float, followers: int | None) -> Iterator[Request]:
+        visit = Visit(user_id, self.next_position, score, followers, utc_now())
+        self.next_position += 1
+        self.visits[user_id] = visit
+        self.logger.debug("Visiting %s (score %.0f, %s followers)", self.frontier.names.get(user_id, user_id),
+                          score, followers)
+        for kind, path in LISTS.items():
+            yield self.paged_request(path.format(id=user_id), self.parse_list,
+                                     params={"limit": min(self.page_size, self.per_kind_limit)},
+                                     meta={"account": user_id, "kind": kind, "remaining": self.per_kind_limit},
+                                     errback=self.list_failed)
+
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        account, kind = response.meta["account"], response.meta["kind"]
+        page = self.read_page(response)
+        if not hasattr(page, "collection"):
+            if page is not None:
+                yield page  # a retry of a malformed page
+            else:
+                yield from self.list_done(account, kind)
+            return
+        found = parse_interactions(kind, account, page.collection)
+        if found.deleted:
+            self.count("soundscraping/graph/deleted_objects", found.deleted)
+        weight = self.weights.get(kind, 1.0)
+        scraped_at = utc_now()
+        users = []
+        for user in found.users:
+            self.frontier.note_user(user["id"], user.get("followers_count"), user.get("permalink"))
+            item = self.user_item(user, scraped_at) if kind == "follow" else \
+                self.embedded_user_item({"user": user}, scraped_at)
+            if item is not None:
+                item.file_urls = []  # the graph keeps no images
+                users.append(item)
+        for edge in found.edges:
+            self.frontier.add(edge.target_user_id, weight)
+        visit = self.visits.get(account)
+        if visit is None:
+            # A page queued by an earlier run of this job: keep its edges.
+            self.count("soundscraping/graph/orphan_pages")
+        else:
+            visit.edges += len(found.edges)
+        yield InteractionPage(account, kind, found.edges, users)
+
+        remaining = response.meta["remaining"] - len(page.collection)
+        request = self.next_page(response, page, self.parse_list) if remaining > 0 and visit else None
+        if request is None:
+            yield from self.list_done(account, kind)
+            return
+        request.meta["remaining"] = remaining
+        yield request.replace(url=add_or_replace_parameter(request.url, "limit",
+                                                           str(min(self.page_size, remaining))))
+
+    def list_failed(self, failure: Failure) -> Iterator[Any]:
+        self.on_request_error(failure)
+        meta = failure.request.meta
+        yield from self.list_done(meta["account"], meta["kind"])
+
+    def list_done(self, account: int, kind: str) -> Iterator[Any]:
+        visit = self.visits.get(account)
+        if visit is None:
+            return
+        visit.open_lists.discard(kind)
+        if visit.open_lists:
+            return
+        del self.visits[account]
+        self.visited_total += 1
+        self.count("soundscraping/graph/accounts_visited")
+        yield GraphVisit(account, visit.position, visit.score, visit.followers, visit.edges, visit.started_at,
+                         utc_now())
+        self.log_progress()
+        yield from self.fill()
+
+    def on_idle(self) -> None:
+        """Safety net: when nothing is in flight but the frontier still has
+        accounts to visit, start them."""
+        requests = list(self.fill())
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
+        self.log_progress(force=True)
+
+    def log_progress(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_progress < self.settings.getfloat("GRAPH_PROGRESS_INTERVAL", 30):
+            return
+        self._last_progress = now
+        stats = self.crawler.stats
+        top = ", ".join(f"{self.frontier.names.get(uid, uid)} ({score:.0f})" for uid, score in self.frontier.top(5))
+        self.logger.info(
+            "Graph: %d/%d accounts visited (%d in progress), %d queued in the frontier, %d passed over as too small,"
+            " %d edges stored; next: %s", self.visited_total, self.max_accounts, len(self.visits),
+            len(self.frontier), len(self.frontier.passed_over),
+            stats.get_value("soundscraping/stored/soundcloud_interactions", 0), top or "-")
