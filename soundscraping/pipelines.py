@@ -132,7 +132,7 @@ class ValidatePipeline:
     def problem(item: Any, spec: ItemSpec | None = None) -> str | None:
         spec = spec or item_spec(type(item))
         for key in spec.table.key:
-            if spec.get(item, key) in (None, ""):
+            if key not in spec.table.nullable_key and spec.get(item, key) in (None, ""):
                 return f"missing {key}"
         for name, kind in spec.checks:
             value = spec.get(item, name)

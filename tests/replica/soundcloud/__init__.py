@@ -3,9 +3,15 @@
     world = build_world(WorldConfig(artists=3))
     with SoundCloudReplica(world, Quirks(datadome=False)) as sc:
         sc.urls["api"], sc.client_id, sc.stats
+
+    graph = GraphWorld(GraphWorldConfig(accounts=50))     # or GraphWorld.from_edges(...)
+    with SoundCloudReplica(graph) as sc:                    # interaction graph routes
+        sc.graph.interactions_of(graph.account_ids[0])
 """
 
+from tests.replica.soundcloud.graph import GraphWorld, GraphWorldConfig
 from tests.replica.soundcloud.server import Quirks, SoundCloudReplica, Stats
 from tests.replica.soundcloud.world import World, WorldConfig, build_world
 
-__all__ = ["Quirks", "SoundCloudReplica", "Stats", "World", "WorldConfig", "build_world"]
+__all__ = ["GraphWorld", "GraphWorldConfig", "Quirks", "SoundCloudReplica", "Stats", "World", "WorldConfig",
+           "build_world"]

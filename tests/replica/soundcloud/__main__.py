@@ -1,8 +1,12 @@
 """Serve the SoundCloud replica from the command line (e.g. for benchmarks).
 
     python -m tests.replica.soundcloud --artists 200 --tracks 30 --comments 50
+    python -m tests.replica.soundcloud --graph --accounts 2000 --population 150000 \
+        --likes 500 --reposts 500 --followings 300 --comments 200 --latency-ms 50
 
 Prints ONE JSON line {"web","api","assets","images","artists":[permalinks],...}
+(graph mode: {"web","api","assets","images","seeds":[permalinks of the
+accounts with the most followers],"missing":[...],"client_id","counts"})
 to stdout, then serves until SIGTERM/SIGINT.  Nothing else is written to stdout
 (callers read one line from a pipe and never drain it again).
 """
@@ -16,6 +20,7 @@ import sys
 import threading
 from typing import Any
 
+from tests.replica.soundcloud.graph import GraphWorld, GraphWorldConfig
 from tests.replica.soundcloud.server import Quirks, SoundCloudReplica
 from tests.replica.soundcloud.world import WorldConfig, build_world
 
@@ -36,8 +41,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     w.add_argument("--seed", type=int, default=1)
     w.add_argument("--artists", type=int, default=5)
     w.add_argument("--tracks", type=int, default=8, help="tracks per artist")
-    w.add_argument("--comments", type=int, default=12, help="comments per track (average)")
+    w.add_argument("--comments", type=int, default=None,
+                   help="comments per track (average, default 12); with --graph: per account (default 15)")
     w.add_argument("--commenters", type=int, default=None, help="commenter pool (default artists*20)")
+    g = p.add_argument_group("interaction graph (--graph)")
+    g.add_argument("--graph", action="store_true", help="serve a GraphWorld (likes/reposts/followings/comments)")
+    g.add_argument("--accounts", type=int, default=200, help="users with interactions")
+    g.add_argument("--population", type=int, default=None, help="all users (default accounts*20)")
+    g.add_argument("--likes", type=int, default=40, help="likes per account")
+    g.add_argument("--reposts", type=int, default=20, help="reposts per account")
+    g.add_argument("--followings", type=int, default=30, help="followings per account")
+    g.add_argument("--communities", type=int, default=4)
+    g.add_argument("--playlist-share", type=float, default=0.2)
+    g.add_argument("--deleted-every", type=int, default=None, metavar="N",
+                   help="every N-th like/repost refers to a deleted object")
+    g.add_argument("--missing-users", default="", metavar="ID,ID", help="user ids answering 404")
+    g.add_argument("--seeds", type=int, default=5, help="how many seed permalinks to print")
     q = p.add_argument_group("quirks")
     q.add_argument("--no-datadome", action="store_true", help="do not protect /users/{id}/tracks")
     q.add_argument("--no-short-pages", action="store_true", help="always full pages, no empty page")
@@ -48,6 +67,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     q.add_argument("--latency-ms", type=int, default=0)
     q.add_argument("--datadome-cookie-ttl", type=int, default=3600)
     q.add_argument("--client-id", default=None, help="fixed initial client_id")
+    q.add_argument("--no-graph-short-pages", action="store_true",
+                   help="graph lists: always full pages, no empty page")
+    q.add_argument("--no-repeat-last-repost-page", action="store_true",
+                   help="the last repost page has next_href null instead of pointing at itself")
+    q.add_argument("--tiny-repost-pages", action="store_true", help="repost pages hold at most 10 items")
     s = p.add_argument_group("server")
     s.add_argument("--host", default="127.0.0.1")
     for name in ("web", "api", "assets", "images"):
@@ -57,28 +81,52 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    world = build_world(WorldConfig(seed=args.seed, artists=args.artists,
-                                    tracks_per_artist=args.tracks,
-                                    comments_per_track=args.comments, commenters=args.commenters))
+    graph: GraphWorld | None = None
+    if args.graph:
+        missing = tuple(int(x) for x in args.missing_users.split(",") if x.strip())
+        graph = GraphWorld(GraphWorldConfig(
+            seed=args.seed, accounts=args.accounts, population=args.population,
+            likes_per_account=args.likes, reposts_per_account=args.reposts,
+            followings_per_account=args.followings,
+            comments_per_account=15 if args.comments is None else args.comments,
+            playlist_share=args.playlist_share, communities=args.communities,
+            deleted_every=args.deleted_every, missing_users=missing))
+    else:
+        world = build_world(WorldConfig(seed=args.seed, artists=args.artists,
+                                        tracks_per_artist=args.tracks,
+                                        comments_per_track=12 if args.comments is None else args.comments,
+                                        commenters=args.commenters))
     quirks = Quirks(short_pages=not args.no_short_pages,
                     rotate_client_id_after=args.rotate_client_id_after, rate_limit=args.rate_limit,
                     error_5xx_every=args.error_5xx_every,
                     malformed_json_every=args.malformed_json_every, latency_ms=args.latency_ms,
                     datadome=not args.no_datadome, datadome_cookie_ttl=args.datadome_cookie_ttl,
-                    initial_client_id=args.client_id)
+                    initial_client_id=args.client_id,
+                    graph_short_pages=not args.no_graph_short_pages,
+                    repeat_last_repost_page=not args.no_repeat_last_repost_page,
+                    tiny_repost_pages=args.tiny_repost_pages)
     ports = {n: getattr(args, f"{n}_port") for n in ("web", "api", "assets", "images")}
-    replica = SoundCloudReplica(world, quirks, host=args.host, ports=ports)
+    replica = SoundCloudReplica(graph if graph is not None else world, quirks, host=args.host, ports=ports)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     urls = replica.start()
     info: dict[str, Any] = dict(urls)
-    info["artists"] = [a["permalink"] for a in world.artists]
-    info["missing"] = list(world.missing_permalinks)
-    info["client_id"] = replica.client_id
-    info["counts"] = world.counts()
+    if graph is not None:
+        info["seeds"] = graph.seeds(args.seeds)
+        info["missing"] = [graph.permalink(u) for u in sorted(graph.missing) if u in graph]
+        info["client_id"] = replica.client_id
+        info["counts"] = graph.counts()
+        info["build_seconds"] = round(graph.build_seconds, 3)
+    else:
+        info["artists"] = [a["permalink"] for a in world.artists]
+        info["missing"] = list(world.missing_permalinks)
+        info["client_id"] = replica.client_id
+        info["counts"] = world.counts()
     sys.stdout.write(json.dumps(info, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+    if graph is not None:  # the followers index (~1-2 s for big worlds) off the request path
+        threading.Thread(target=graph.warm, name="graph-warm", daemon=True).start()
     try:
         while not stop.wait(0.5):
             pass

@@ -30,13 +30,16 @@ from urllib.parse import quote, unquote, urlsplit
 from aiohttp import web
 
 from tests.replica.runner import AppThread
+from tests.replica.soundcloud.graph import GraphWorld
 from tests.replica.soundcloud.media import IMAGE_SIZES, jpeg_bytes, js_chunk, png_bytes
 from tests.replica.soundcloud.world import (
     REAL_URLS,
     RESERVED_SUBPAGES,
     CommentBlock,
     World,
+    WorldConfig,
     _rng,
+    build_world,
     iso,
     iso_ms,
 )
@@ -66,6 +69,15 @@ class Quirks:
     datadome_cookie_ttl: int = 3600
     # Fixed first client_id (default: derived from the world seed).
     initial_client_id: str | None = None
+    # Graph lists (likes, reposts, followings, followers, comments): pages
+    # shorter than `limit` (filtered entries dropped after the window is cut)
+    # and one empty page with a next_href per list; off = always full pages.
+    graph_short_pages: bool = True
+    # The last page of /stream/users/{id}/reposts carries a next_href equal to
+    # the URL it was requested with (client_id removed): the same page again.
+    repeat_last_repost_page: bool = True
+    # Repost pages hold at most 10 items whatever the limit.
+    tiny_repost_pages: bool = False
 
 
 class Stats(dict):  # type: ignore[type-arg]
@@ -176,8 +188,16 @@ _HEAD_CHUNKS = (58, 56)
 _LATE_FIRST = 18
 _LATE_CHUNKS = (57, 2, 0, 1, 55, 54)
 _CONFIG_CHUNK = 55
+# Graph lists: route name -> (list name, default limit).
+_GRAPH_ROUTES = {
+    "api_user_likes": ("likes", 20),
+    "api_user_reposts": ("reposts", 10),
+    "api_user_followings": ("followings", 50),
+    "api_user_followers": ("followers", 50),
+    "api_user_comments": ("comments", 10),
+}
 _PAGED_ROUTES = frozenset({"api_user_tracks", "api_user_toptracks", "api_track_comments",
-                           "api_search", "api_search_users", "api_search_tracks"})
+                           "api_search", "api_search_users", "api_search_tracks", *_GRAPH_ROUTES})
 _IMAGE_RE = re.compile(
     r"^/(?:(avatars|artworks)-([A-Za-z0-9_-]+)|visuals-(\d{12})-([A-Za-z0-9_-]+))-("
     + "|".join(IMAGE_SIZES) + r")\.(jpg|png)$")
@@ -262,11 +282,23 @@ def _cf_id() -> str:
 
 
 class SoundCloudReplica:
-    """The four SoundCloud hosts on 127.0.0.1, serving ``world``."""
+    """The four SoundCloud hosts on 127.0.0.1, serving ``world``.
 
-    def __init__(self, world: World, quirks: Quirks | None = None, host: str = "127.0.0.1",
-                 ports: dict[str, int] | None = None) -> None:
+    ``world`` may be a ``World`` (artists, tracks, comments), a ``GraphWorld``
+    (interaction graph; an empty ``World`` with the same seed then serves the
+    home page, assets and the rest), or both: ``SoundCloudReplica(world,
+    graph=graph_world)``.  Graph users are looked up first by ``/resolve``,
+    ``/users/{id}`` and profile pages."""
+
+    def __init__(self, world: World | GraphWorld, quirks: Quirks | None = None, host: str = "127.0.0.1",
+                 ports: dict[str, int] | None = None, graph: GraphWorld | None = None) -> None:
+        if isinstance(world, GraphWorld):
+            if graph is not None:
+                raise ValueError("two graph worlds given")
+            graph, world = world, build_world(WorldConfig(seed=world.seed, artists=0, commenters=0,
+                                                          missing_permalinks=()))
         self.world = world
+        self.graph = graph
         self.quirks = quirks or Quirks()
         self.stats = Stats(challenges_passed=0, challenge_user_agents=[], client_id_rotations=0)
         self.urls: dict[str, str] = dict(REAL_URLS)
@@ -300,6 +332,8 @@ class SoundCloudReplica:
         assert isinstance(urls, dict)
         self.urls = dict(urls)
         self.world.bind(self.urls)
+        if self.graph is not None:
+            self.graph.bind(self.urls)
         self._prepare()
         return dict(self.urls)
 
@@ -451,6 +485,11 @@ class SoundCloudReplica:
         r.add_get("/users/{id}", self._api_user, name="api_user")
         r.add_get("/users/{id}/tracks", self._api_user_tracks, name="api_user_tracks")
         r.add_get("/users/{id}/toptracks", self._api_user_toptracks, name="api_user_toptracks")
+        r.add_get("/users/{id}/likes", self._api_graph_list, name="api_user_likes")
+        r.add_get("/users/{id}/followings", self._api_graph_list, name="api_user_followings")
+        r.add_get("/users/{id}/followers", self._api_graph_list, name="api_user_followers")
+        r.add_get("/users/{id}/comments", self._api_graph_list, name="api_user_comments")
+        r.add_get("/stream/users/{id}/reposts", self._api_graph_list, name="api_user_reposts")
         r.add_get("/tracks", self._api_tracks_batch, name="api_tracks_batch")
         r.add_get("/tracks/{id}", self._api_track, name="api_track")
         r.add_get("/tracks/{id}/comments", self._api_track_comments, name="api_track_comments")
@@ -592,6 +631,11 @@ class SoundCloudReplica:
         if not host_ok:
             return None
         segs = [unquote(s) for s in parts.path.split("/") if s]
+        g = self.graph
+        if g is not None and segs and (len(segs) == 1 or (len(segs) == 2 and segs[1].lower() in RESERVED_SUBPAGES)):
+            gid = g.user_id_by_permalink(segs[0])
+            if gid is not None:
+                return g.user(gid)  # None (404) for a missing user
         if not segs or segs[0].lower() in self.world.missing_permalinks:
             return None
         w = self.world
@@ -609,8 +653,44 @@ class SoundCloudReplica:
 
     async def _api_user(self, request: web.Request) -> web.Response:
         uid = _parse_id(request.match_info["id"], "users")
+        g = self.graph
+        if uid is not None and g is not None and g.is_missing(uid):
+            return self._not_found()
+        if uid is not None and g is not None and g.has_user(uid):
+            return self._json_response(g.user_json(uid))  # type: ignore[arg-type]
         user = self.world.user(uid) if uid is not None else None
         return self._json_response(_json_text(user)) if user else self._not_found()
+
+    # -- interaction graph lists ----------------------------------------------------------
+    async def _api_graph_list(self, request: web.Request) -> web.Response:
+        """likes, reposts, followings, followers and comments of a graph user."""
+        route = request.match_info.route.name or ""
+        lst, default_limit = _GRAPH_ROUTES[route]
+        g = self.graph
+        uid = _parse_id(request.match_info["id"], "users")
+        if g is None or uid is None or not g.has_user(uid):
+            return self._not_found()
+        q = self.quirks
+        limit = min(max(_parse_int(request.query.get("limit"), default_limit), 1), 200)
+        page_limit = min(limit, 10) if lst == "reposts" and q.tiny_repost_pages else limit
+        raw = g.raw_list(uid, lst)
+        start = g.resume(lst, raw, request.query.get("offset", ""))
+        if start is None:
+            return self._json_response('{"code":400,"message":"invalid offset","errors":[],"error":null}', 400)
+        chosen, end = raw.window(start, page_limit, q.graph_short_pages)
+        items = [g.item_json(lst, uid, raw, i) for i in chosen]
+        path = f"/stream/users/{uid}/reposts" if lst == "reposts" else f"/users/{uid}/{lst}"
+        nxt = None
+        if end < len(raw):
+            cursor = g.cursor(lst, uid, raw, end - 1)
+            nxt = f"{self.urls['api']}{path}?offset={quote(cursor, safe='')}&limit={limit}"
+        elif lst == "reposts" and q.repeat_last_repost_page:
+            # The feed's last page points at itself: the URL just requested.
+            # raw_path: the request target exactly as sent (query_string is decoded).
+            raw_path, _, raw_query = request.raw_path.partition("?")
+            kept = [p for p in raw_query.split("&") if p and not p.startswith("client_id=")]
+            nxt = f"{self.urls['api']}{raw_path}" + ("?" + "&".join(kept) if kept else "")
+        return self._collection(items, nxt)
 
     async def _api_user_tracks(self, request: web.Request) -> web.Response:
         uid = _parse_id(request.match_info["id"], "users")
@@ -963,8 +1043,19 @@ class SoundCloudReplica:
     async def _web_not_found(self, request: web.Request) -> web.Response:
         return self._web_404()
 
+    def _graph_user_by_permalink(self, permalink: str) -> dict[str, Any] | bool | None:
+        """Graph user for a profile page; False if not a graph user at all."""
+        g = self.graph
+        gid = g.user_id_by_permalink(permalink) if g is not None else None
+        if gid is None:
+            return False
+        return g.user(gid)  # type: ignore[union-attr]
+
     async def _web_profile(self, request: web.Request) -> web.Response:
         permalink = request.match_info["user"]
+        guser = self._graph_user_by_permalink(permalink)
+        if guser is not False:
+            return self._html_response(self._profile_page(guser)) if guser else self._web_404()  # type: ignore[arg-type]
         if permalink.lower() in self.world.missing_permalinks:
             return self._web_404()
         user = self.world.user_by_permalink(permalink)
@@ -974,6 +1065,11 @@ class SoundCloudReplica:
 
     async def _web_track_or_sub(self, request: web.Request) -> web.Response:
         permalink, sub = request.match_info["user"], request.match_info["sub"]
+        guser = self._graph_user_by_permalink(permalink)
+        if guser is not False:
+            if guser and sub.lower() in RESERVED_SUBPAGES:
+                return self._html_response(self._profile_page(guser))  # type: ignore[arg-type]
+            return self._web_404()
         user = self.world.user_by_permalink(permalink)
         if user is None or permalink.lower() in self.world.missing_permalinks:
             return self._web_404()
