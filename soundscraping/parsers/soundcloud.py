@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+import orjson
+
 from soundscraping.items import SoundCloudComment, SoundCloudInteraction, SoundCloudTrack, SoundCloudUser
 from soundscraping.parsers import MalformedPage
 
@@ -99,9 +101,11 @@ def client_id_from_script(js: str) -> str | None:
 # --- api-v2 JSON -------------------------------------------------------------------
 
 def load_json(body: bytes | str) -> Any:
+    # orjson: api-v2 pages of 200 tracks are ~300 KB each; decoding them is
+    # the graph crawl's largest single cost, and orjson halves it.
     try:
-        return json.loads(body)
-    except ValueError as exc:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise MalformedPage(f"invalid JSON ({exc})") from exc
 
 
