@@ -12,6 +12,6 @@ setup(
     python_requires=">=3.11",
     entry_points={
         "scrapy": ["settings = soundscraping.settings"],
-        "console_scripts": [],
+        "console_scripts": ["soundscraping = soundscraping.__main__:main"],
     },
 )

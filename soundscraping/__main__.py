@@ -1,0 +1,27 @@
+"""``soundscraping <command>`` (the console script) and ``python -m soundscraping``.
+
+Commands: ``map`` -- the community map of the interaction graph (see
+``soundscraping.map``).  Crawls run through ``scrapy crawl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from soundscraping import map as community_map
+
+    parser = argparse.ArgumentParser(prog="soundscraping", description="soundscraping tools (crawls: scrapy crawl)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    map_parser = commands.add_parser("map", help="draw the community map of the interaction graph",
+                                     description=community_map.build_parser().description)
+    community_map.add_arguments(map_parser)
+    args = parser.parse_args(argv)
+    return community_map.run_cli(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
