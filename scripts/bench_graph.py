@@ -31,6 +31,8 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=150_000)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--per-kind-limit", type=int, default=500)
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra Scrapy setting for the crawl (to compare configurations)")
     opts = parser.parse_args()
 
     workdir = REPO / "data" / "bench-graph"
@@ -50,7 +52,8 @@ def main() -> None:
             "seeds": ",".join(info["seeds"][:3]), "max_accounts": str(opts.accounts),
             "min_followers": "250", "per_kind_limit": str(opts.per_kind_limit)},
             {"DATABASE_URL": database_url, "STATS_FILE": stats_file, "LOG_FILE": log_file, "LOG_LEVEL": "INFO",
-             "MEDIA_ENABLED": "False", "GRAPH_PROGRESS_INTERVAL": 20})
+             "MEDIA_ENABLED": "False", "GRAPH_PROGRESS_INTERVAL": 20,
+             **dict(item.split("=", 1) for item in opts.set)})
         env = {**os.environ, "SOUNDCLOUD_URL": info["web"], "SOUNDCLOUD_API_URL": info["api"]}
         start = time.monotonic()
         process = subprocess.Popen(cmd, cwd=REPO, env=env)
