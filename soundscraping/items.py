@@ -119,3 +119,126 @@ class InteractionPage:
 
     def parts(self) -> list[Any]:
         return [*self.users, *self.interactions]
+
+
+@dataclass
+class BeatportTrack:
+    """A Beatport release of a SoundCloud track (from the track page's
+    ``__NEXT_DATA__``)."""
+
+    table: ClassVar[str] = "beatport_tracks"
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    id: int
+    soundcloud_track_id: int | None = None
+    url: str | None = None
+    name: str | None = None
+    mix_name: str | None = None
+    bpm: int | None = None
+    key_name: str | None = None
+    camelot: str | None = None  # e.g. "8A"
+    genre: str | None = None
+    sub_genre: str | None = None
+    publish_date: str | None = None
+    label: str | None = None  # the release's label
+    catalog_number: str | None = None
+    isrc: str | None = None
+    artists: list[str] = field(default_factory=list)
+    remixers: list[str] = field(default_factory=list)
+    length_ms: int | None = None
+    waveform_url: str | None = None
+    artwork_url: str | None = None
+    match_score: float | None = None
+    scraped_at: str | None = None
+    file_urls: list[str] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class BeatportMatch:
+    """The outcome of searching Beatport for one SoundCloud track, matched or
+    not, so unmatched tracks are not searched again every run."""
+
+    table: ClassVar[str] = "beatport_matches"
+    key: ClassVar[tuple[str, ...]] = ("soundcloud_track_id",)
+
+    soundcloud_track_id: int
+    status: str  # matched | no_match
+    beatport_track_id: int | None = None
+    match_score: float | None = None
+    query: str | None = None
+    candidates: int | None = None
+    searched_at: str | None = None
+
+
+@dataclass
+class CmtSong:
+    """A song of the Cambridge-MT "Mixing Secrets" multitrack library."""
+
+    table: ClassVar[str] = "cmt_songs"
+    key: ClassVar[tuple[str, ...]] = ("artist", "title")
+
+    artist: str
+    title: str
+    composer: str | None = None  # a composer prefix kept apart from the title
+    genre: str | None = None
+    sub_genre: str | None = None  # the artist's style line
+    full_tracks: int | None = None
+    excerpt_tracks: int | None = None
+    multitrack_urls: list[str] = field(default_factory=list)  # every part of multi-part ZIPs
+    excerpt_urls: list[str] = field(default_factory=list)
+    full_preview_url: str | None = None
+    excerpt_preview_url: str | None = None
+    unmastered_wav_url: str | None = None
+    forum_fid: int | None = None
+    external_download: bool | None = None
+    registration_required: bool | None = None
+    scraped_at: str | None = None
+    file_urls: list[str] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class CmtForumThread:
+    table: ClassVar[str] = "cmt_forum_threads"
+    key: ClassVar[tuple[str, ...]] = ("tid",)
+
+    tid: int
+    forum_fid: int | None = None
+    title: str | None = None
+    author: str | None = None
+    started_at: str | None = None
+    views: int | None = None
+    replies: int | None = None
+    rating: float | None = None
+
+
+@dataclass
+class CmtForumPost:
+    table: ClassVar[str] = "cmt_forum_posts"
+    key: ClassVar[tuple[str, ...]] = ("pid",)
+
+    pid: int
+    tid: int | None = None
+    author: str | None = None
+    posted_at: str | None = None
+    body_text: str | None = None
+
+
+@dataclass
+class CmtMix:
+    """A mix shared in a forum post: an attachment, an <audio> source or an
+    external link (Dropbox, Google Drive, SoundCloud, WeTransfer, direct audio)."""
+
+    table: ClassVar[str] = "cmt_mixes"
+    key: ClassVar[tuple[str, ...]] = ("url", "pid")
+
+    url: str
+    pid: int
+    tid: int | None = None
+    kind: str | None = None  # attachment | audio | external
+    host: str | None = None
+    filename: str | None = None
+    stored_path: str | None = None
+    file_urls: list[str] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)

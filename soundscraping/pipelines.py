@@ -277,7 +277,7 @@ class StorePipeline:
         self._buffer_row(table, spec.values(item))
         files = spec.get(item, "files") if spec.has_files else None
         if files:
-            owner_id, media, now = str(spec.key(item)[0]), TABLES["media_files"], utc_now()
+            owner_id, media, now = " / ".join(map(str, spec.key(item))), TABLES["media_files"], utc_now()
             for result in files:
                 self._buffer_row(media, (result.get("url"), result.get("path"), result.get("checksum"),
                                          table.name, owner_id, now))

@@ -56,6 +56,14 @@ GRAPH_WEIGHTS = {"like": 1, "repost": 3, "follow": 3, "comment": 3}
 GRAPH_CONCURRENT_ACCOUNTS = 8
 GRAPH_PROGRESS_INTERVAL = 30
 
+# --- Beatport (beatport_tracks) -------------------------------------------------
+BEATPORT_URL = _env("BEATPORT_URL", "https://www.beatport.com")
+
+# --- Cambridge-MT (cambridge_mt, cambridge_forum) --------------------------------
+CAMBRIDGE_MT_URL = _env("CAMBRIDGE_MT_URL", "https://www.cambridge-mt.com/ms3/mtk/")
+CAMBRIDGE_FORUM_URL = _env("CAMBRIDGE_FORUM_URL", "https://discussion.cambridge-mt.com")
+CAMBRIDGE_FORUM_ROOT_FID = 184
+
 # --- Storage -------------------------------------------------------------------
 # sqlite:///relative/path.sqlite3, sqlite:////absolute/path.sqlite3 or
 # postgresql://user[:password]@host:port/dbname.  Tables are created on first use.

@@ -103,6 +103,49 @@ TABLES: dict[str, Table] = {
                   "started_at:timestamp finished_at:timestamp"),
         ),
         Table(
+            "beatport_tracks", ("id",),
+            _cols(
+                "id:bigint soundcloud_track_id:bigint url:text name:text mix_name:text bpm:int key_name:text "
+                "camelot:text genre:text sub_genre:text publish_date:date label:text catalog_number:text isrc:text "
+                "artists:text[] remixers:text[] length_ms:bigint waveform_url:text artwork_url:text "
+                "match_score:float scraped_at:timestamp"
+            ),
+            indexes=(("soundcloud_track_id",),),
+        ),
+        Table(
+            # One row per searched SoundCloud track: matched or not, so that a
+            # track without a Beatport release is not searched every run.
+            "beatport_matches", ("soundcloud_track_id",),
+            _cols("soundcloud_track_id:bigint status:text beatport_track_id:bigint match_score:float query:text "
+                  "candidates:int searched_at:timestamp"),
+        ),
+        Table(
+            "cmt_songs", ("artist", "title"),
+            _cols(
+                "artist:text title:text composer:text genre:text sub_genre:text full_tracks:int excerpt_tracks:int "
+                "multitrack_urls:text[] excerpt_urls:text[] full_preview_url:text excerpt_preview_url:text "
+                "unmastered_wav_url:text forum_fid:int external_download:bool registration_required:bool "
+                "scraped_at:timestamp"
+            ),
+            indexes=(("forum_fid",),),
+        ),
+        Table(
+            "cmt_forum_threads", ("tid",),
+            _cols("tid:bigint forum_fid:int title:text author:text started_at:timestamp views:int replies:int "
+                  "rating:float"),
+            indexes=(("forum_fid",),),
+        ),
+        Table(
+            "cmt_forum_posts", ("pid",),
+            _cols("pid:bigint tid:bigint author:text posted_at:timestamp body_text:text"),
+            indexes=(("tid",),),
+        ),
+        Table(
+            "cmt_mixes", ("url", "pid"),
+            _cols("url:text pid:bigint tid:bigint kind:text host:text filename:text stored_path:text"),
+            indexes=(("tid",),),
+        ),
+        Table(
             "media_files", ("url",),
             _cols("url:text path:text checksum:text owner_table:text owner_id:text stored_at:timestamp"),
             indexes=(("owner_table", "owner_id"),),
