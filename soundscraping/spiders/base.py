@@ -1,5 +1,5 @@
-"""Behaviour shared by the SoundCloud spiders: api-v2 requests, next_href
-paging, and accounting for everything skipped."""
+"""Behaviour shared by the spiders: accounting for everything skipped or
+retried (every site), and api-v2 requests with next_href paging (SoundCloud)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,52 @@ from soundscraping.parsers.soundcloud import DjSetRule, Page, embedded_user, par
 from soundscraping.soundcloud_api import ClientIdStore, client_id_of, with_client_id
 
 
-class SoundCloudSpider(scrapy.Spider):
+class SoundscrapingSpider(scrapy.Spider):
+    """Base of every soundscraping spider: skips and retries are logged with
+    a reason and counted under ``soundscraping/`` in the crawl stats."""
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(key, n)
+
+    def skip(self, reason: str, message: str, *args: Any) -> None:
+        """Log why something is skipped and count it under soundscraping/skipped/."""
+        self.count(f"soundscraping/skipped/{reason}")
+        self.logger.warning(message, *args)
+
+    @staticmethod
+    def context(response_or_request: Any) -> str:
+        """Who a request is for, for log lines (artist, account, track, ...)."""
+        meta = response_or_request.meta
+        parts = [f"{k}={meta[k]}" for k in CONTEXT_META_KEYS if meta.get(k)]
+        return ", ".join(parts) or "no context"
+
+    def on_request_error(self, failure: Failure) -> None:
+        request = failure.request
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            self.skip(f"http_{status}", "Skipped %s after HTTP %d (%s)", request.url, status, self.context(request))
+        else:
+            self.skip(f"error_{failure.type.__name__}", "Skipped %s after %s: %s (%s)", request.url,
+                      failure.type.__name__, failure.getErrorMessage(), self.context(request))
+
+    def malformed(self, response: Response, exc: Exception) -> Request | None:
+        """A retry of a page whose body did not parse (twice at most), or None
+        once it is skipped."""
+        retry = get_retry_request(response.request, spider=self, reason="malformed_json", max_retry_times=2)
+        if retry is not None:
+            self.count("soundscraping/retry/malformed_json")
+            retry.meta.pop("download_latency", None)
+            return retry
+        self.skip("malformed_json", "Malformed response skipped (%s) for %s: %s",
+                  self.context(response), response.url, exc)
+        return None
+
+
+# Request meta keys that say whom a request is for (shown in log lines).
+CONTEXT_META_KEYS = ("artist", "account", "kind", "user_id", "track_id", "song", "fid", "tid")
+
+
+class SoundCloudSpider(SoundscrapingSpider):
     """Base for spiders that crawl api-v2.  Subclasses set ``name``."""
 
     custom_settings: dict[str, Any] = {}
@@ -115,42 +160,6 @@ class SoundCloudSpider(scrapy.Spider):
             return parse_collection_page(response.body)
         except MalformedPage as exc:
             return self.malformed(response, exc)
-
-    def malformed(self, response: Response, exc: Exception) -> Request | None:
-        retry = get_retry_request(response.request, spider=self, reason="malformed_json", max_retry_times=2)
-        if retry is not None:
-            self.count("soundscraping/retry/malformed_json")
-            retry.meta.pop("download_latency", None)
-            return retry
-        self.skip("malformed_json", "Malformed response skipped (%s) for %s: %s",
-                  self.context(response), response.url, exc)
-        return None
-
-    # -- accounting ----------------------------------------------------------------
-
-    def count(self, key: str, n: int = 1) -> None:
-        self.crawler.stats.inc_value(key, n)
-
-    def skip(self, reason: str, message: str, *args: Any) -> None:
-        """Log why something is skipped and count it under soundscraping/skipped/."""
-        self.count(f"soundscraping/skipped/{reason}")
-        self.logger.warning(message, *args)
-
-    @staticmethod
-    def context(response_or_request: Any) -> str:
-        """Who a request is for, for log lines: the artist (or account) name."""
-        meta = response_or_request.meta
-        parts = [f"{k}={meta[k]}" for k in ("artist", "account", "kind", "user_id", "track_id") if meta.get(k)]
-        return ", ".join(parts) or "no context"
-
-    def on_request_error(self, failure: Failure) -> None:
-        request = failure.request
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            self.skip(f"http_{status}", "Skipped %s after HTTP %d (%s)", request.url, status, self.context(request))
-        else:
-            self.skip(f"error_{failure.type.__name__}", "Skipped %s after %s: %s (%s)", request.url,
-                      failure.type.__name__, failure.getErrorMessage(), self.context(request))
 
 
 _PAGE_META_KEYS = ("artist", "user_id", "track_id", "kind", "account")
