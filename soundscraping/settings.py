@@ -58,11 +58,99 @@ GRAPH_PROGRESS_INTERVAL = 30
 
 # --- Beatport (beatport_tracks) -------------------------------------------------
 BEATPORT_URL = _env("BEATPORT_URL", "https://www.beatport.com")
+# A stored SoundCloud track is searched again once its last search (matched
+# or not, beatport_matches.searched_at) is older than this many days; 0 = never.
+BEATPORT_RESEARCH_DAYS = 180
+# A candidate is accepted when it passes every gate (title, artists, version)
+# and its score (0-1: title 0.40, artists 0.30, version 0.25, duration 0.05)
+# is at least this; otherwise the track is recorded as no_match.
+BEATPORT_MATCH_THRESHOLD = 0.75
+# Results read per search (/search/tracks?per-page=; the site allows up to 150).
+BEATPORT_SEARCH_PER_PAGE = 25
+# Politeness: beatport_tracks runs with this delay between requests to one
+# host (randomised 0.5-1.5x) and this many requests at a time per host; the
+# site publishes no limit, tools that last pace themselves at ~1 request/s.
+BEATPORT_DOWNLOAD_DELAY = 1.5
+BEATPORT_CONCURRENT_REQUESTS = 1
+# Browser passes of Cloudflare's challenge per crawl, and how long the browser
+# may take to earn its cf_clearance cookie (seconds).
+BEATPORT_ANTIBOT_MAX_SOLVES = 3
+BEATPORT_ANTIBOT_TIMEOUT = 30
+
+# Anti-bot challenge profiles for AntiBotBrowserMiddleware (both sites share
+# one mechanism).  Per site: ``detect`` (a function of the response: is this
+# the challenge?), ``hosts`` (settings naming the sites whose requests carry
+# the earned cookie), ``page`` (setting naming the page the browser opens;
+# None = the blocked URL itself), ``cookie`` (what proves the pass),
+# ``same_user_agent`` (later requests send the browser's User-Agent:
+# cf_clearance is bound to it), ``hold_requests`` (the site's requests wait
+# while a browser passes), ``max_solves`` and ``timeout`` (settings).
+ANTIBOT_PROFILES = {
+    # api-v2's DataDome: 403 + x-datadome; the web site's script issues the cookie.
+    "soundcloud": {
+        "detect": "soundscraping.middlewares.datadome_block",
+        "hosts": ["SOUNDCLOUD_API_URL"],
+        "page": "SOUNDCLOUD_URL",
+        "cookie": "datadome",
+        "same_user_agent": False,
+        "max_solves": "SOUNDCLOUD_ANTIBOT_MAX_SOLVES",
+        "timeout": "SOUNDCLOUD_ANTIBOT_TIMEOUT",
+    },
+    # Cloudflare's managed challenge: 403 "Just a moment..." on the page itself.
+    "beatport": {
+        "detect": "soundscraping.middlewares.cloudflare_challenge",
+        "hosts": ["BEATPORT_URL"],
+        "page": None,
+        "cookie": "cf_clearance",
+        "same_user_agent": True,
+        "hold_requests": True,  # every page is challenged: wait for the pass
+        "max_solves": "BEATPORT_ANTIBOT_MAX_SOLVES",
+        "timeout": "BEATPORT_ANTIBOT_TIMEOUT",
+    },
+}
 
 # --- Cambridge-MT (cambridge_mt, cambridge_forum) --------------------------------
 CAMBRIDGE_MT_URL = _env("CAMBRIDGE_MT_URL", "https://www.cambridge-mt.com/ms3/mtk/")
 CAMBRIDGE_FORUM_URL = _env("CAMBRIDGE_FORUM_URL", "https://discussion.cambridge-mt.com")
 CAMBRIDGE_FORUM_ROOT_FID = 184
+# Hosts of Cambridge-MT's own downloads (a host matches itself and its
+# sub-domains; host:port entries match exactly).  A multitrack anywhere else
+# (zenodo, archive.org, puremix) marks the song external_download.
+CAMBRIDGE_MT_FILE_HOSTS = ["cambridge-mt.com", "cambridgemusictechnology.co.uk"]
+# The forum answers HTTP 400 to bursts until a ~30 s pause.  cambridge_forum
+# fetches one page at a time with CAMBRIDGE_FORUM_DELAY seconds between
+# requests (randomised 0.5x-1.5x); a 400 or 5xx holds the host for at least
+# CAMBRIDGE_FORUM_BACKOFF seconds (doubling while errors go on, at most
+# CAMBRIDGE_FORUM_BACKOFF_MAX, easing off by 10% with each success) and the
+# page is retried.  400 is retryable for this spider only.
+CAMBRIDGE_FORUM_DELAY = 2.0
+CAMBRIDGE_FORUM_BACKOFF = 30.0
+CAMBRIDGE_FORUM_BACKOFF_MAX = 300.0
+# The board's time zone (dates are shown without one; guests see the board
+# default).  Relative dates ("Yesterday", "8 hours ago") are resolved with it
+# against the server's Date header.
+CAMBRIDGE_FORUM_TIMEZONE = "UTC"
+
+# Large files (soundscraping.media.StreamingFilesPipeline): file_urls whose
+# path ends in one of these are streamed to FILES_STORE in chunks instead of
+# being held in memory by FilesPipeline (multitrack ZIPs reach 2.2 GB).
+MEDIA_STREAM_EXTENSIONS = [".zip", ".rar", ".7z", ".wav", ".aif", ".aiff", ".flac"]
+# Files streamed at a time (each on a worker thread), and the least time
+# between two requests to one host.
+MEDIA_STREAM_CONCURRENCY = 2
+MEDIA_STREAM_HOST_DELAY = 1.0
+# Read size; memory per download is about one chunk.
+MEDIA_STREAM_CHUNK_KB = 1024
+# Part files (resumed with Range by the next attempt or the next crawl).
+# Default: <FILES_STORE>/.partial for a local store, data/partial for S3.
+MEDIA_STREAM_TEMP_DIR = _env("MEDIA_STREAM_TEMP_DIR")
+# Retries of one file (connection lost, 5xx, 400, 429) with back-off
+# (RETRY_BACKOFF_BASE/MAX); each retry continues where the last one stopped.
+MEDIA_STREAM_RETRY_TIMES = 10
+MEDIA_STREAM_TIMEOUT = 60  # seconds without a byte before a read fails
+# S3 multipart upload: part size (MB, at least 5) and parts sent at a time.
+MEDIA_STREAM_PART_SIZE_MB = 16
+MEDIA_STREAM_UPLOAD_THREADS = 4
 
 # --- Storage -------------------------------------------------------------------
 # sqlite:///relative/path.sqlite3, sqlite:////absolute/path.sqlite3 or
@@ -96,6 +184,9 @@ FILES_EXPIRES = 90
 ITEM_PIPELINES = {
     "soundscraping.pipelines.ValidatePipeline": 100,
     "soundscraping.pipelines.DedupePipeline": 200,
+    # Large files (Cambridge-MT ZIPs, WAVs) streamed to disk/S3 before
+    # FilesPipeline takes the small ones (see soundscraping/media.py).
+    "soundscraping.media.StreamingFilesPipeline": 250,
     "soundscraping.media.MediaFilesPipeline": 300,
     "soundscraping.pipelines.StorePipeline": 900,
 }
@@ -177,6 +268,10 @@ LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 # for media), and each parallel slot costs a task per response.
 CONCURRENT_ITEMS = 16
 LOGSTATS_INTERVAL = 30.0
+# Scrapy's check for generator callbacks that return a value re-reads the
+# spider's source every few responses (bound methods defeat its cache): ~5%
+# of a graph crawl's CPU.  ruff and the tests cover what it would catch.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 # Callbacks retry malformed pages with get_retry_request, which keeps the
 # retry counter on purpose.
 META_COPY_WARN_SKIP_KEYS = ["retry_times"]
