@@ -1,11 +1,15 @@
 """Downloader middlewares: retry with back-off, SoundCloud client_id upkeep,
-and passing anti-bot checks with a real browser (scrapy-playwright)."""
+and passing anti-bot checks (SoundCloud's DataDome, Beatport's Cloudflare)
+with a real browser (scrapy-playwright)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -14,6 +18,8 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
+from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 from scrapy.utils.response import response_status_message
 from tldextract import TLDExtract
 
@@ -134,106 +140,240 @@ class SoundCloudClientIdMiddleware:
         return request.replace(url=with_client_id(request.url, fresh), meta=meta, dont_filter=True)
 
 
-class AntiBotBrowserMiddleware:
-    """Passes a DataDome-style block (403 with ``x-datadome``) the way a person
-    would: a real Chromium (scrapy-playwright) opens the site, the site's
-    script issues its cookie, and the crawl carries on over plain HTTP with
-    that cookie.  Solves are shared (one at a time) and capped per crawl."""
+def datadome_block(response: Response) -> bool:
+    """SoundCloud's DataDome block: 403 with an ``x-datadome`` header."""
+    return response.status == 403 and bool(response.headers.get("x-datadome"))
 
-    COOKIE = "datadome"
+
+def cloudflare_challenge(response: Response) -> bool:
+    """Cloudflare's managed challenge ("Just a moment..."): marked with
+    ``cf-mitigated: challenge``, or a 403/503 page carrying the challenge
+    script.  Cloudflare's plain 403s (blocked query, bad User-Agent) are not
+    challenges: no browser gets past those."""
+    if (response.headers.get("cf-mitigated") or b"").lower() == b"challenge":
+        return True
+    if response.status not in (403, 503):
+        return False
+    head = response.body[:40_000]
+    return b"<title>Just a moment" in head or b"_cf_chl_opt" in head
+
+
+@dataclass
+class ChallengeProfile:
+    """One site's anti-bot check (an ``ANTIBOT_PROFILES`` entry) and what the
+    crawl holds for it: the cookie a browser earned and, when the cookie is
+    bound to it, that browser's User-Agent."""
+
+    name: str
+    detect: Callable[[Response], bool]
+    hosts: frozenset[str]  # netlocs whose requests carry the cookie
+    page_url: str | None  # what the browser opens; None = the blocked URL itself
+    cookie: str
+    same_user_agent: bool  # later requests must send the browser's User-Agent
+    max_solves: int
+    max_solves_setting: str
+    timeout: float  # seconds the browser waits for the cookie
+    # Hold this site's requests while a pass is under way, and once a pass
+    # failed hand later blocks on without another browser: Cloudflare guards
+    # every page of a host, so a failed pass means the crawl cannot go on
+    # (DataDome guards some endpoints only; SoundCloud's other requests go on).
+    hold: bool = False
+    failed: bool = False
+    solves: int = 0
+    generation: int = 0  # bumped by every pass; requests remember the one they left with
+    value: str | None = None
+    expires: float | None = None
+    user_agent: str | None = None
+    lock: asyncio.Lock | None = None
+    gave_up_logged: bool = False
+
+    @classmethod
+    def from_settings(cls, name: str, spec: Mapping[str, Any], settings: Settings) -> ChallengeProfile:
+        """``hosts``, ``page``, ``max_solves`` and ``timeout`` name settings, so
+        ``-s`` overrides and environment variables of those apply."""
+        detect = spec["detect"]
+        page = spec.get("page")
+        max_setting = spec.get("max_solves") or ""
+        timeout_setting = spec.get("timeout") or ""
+        return cls(
+            name=name, detect=load_object(detect) if isinstance(detect, str) else detect,
+            hosts=frozenset(urlparse(settings.get(h)).netloc for h in spec.get("hosts", ()) if settings.get(h)),
+            page_url=settings.get(page).rstrip("/") + "/" if page and settings.get(page) else None,
+            cookie=spec["cookie"], same_user_agent=bool(spec.get("same_user_agent")),
+            max_solves=settings.getint(max_setting, 5) if max_setting else 5, max_solves_setting=max_setting,
+            timeout=settings.getfloat(timeout_setting, 30) if timeout_setting else 30.0,
+            hold=bool(spec.get("hold_requests")),
+        )
+
+    def current(self) -> str | None:
+        """The earned cookie while it is valid (a lapsed one is dropped: the
+        site will challenge again and a new pass follows)."""
+        if self.value and self.expires and time.time() >= self.expires:
+            logger.info("The %s anti-bot cookie %s expired", self.name, self.cookie)
+            self.value = self.user_agent = self.expires = None
+        return self.value
+
+
+class AntiBotBrowserMiddleware:
+    """Passes anti-bot checks the way a person would: a real Chromium
+    (scrapy-playwright) opens the site, the site's script issues its cookie,
+    and the crawl carries on over plain HTTP with that cookie (and, where the
+    cookie is bound to it, the browser's User-Agent).
+
+    One mechanism for every site; each site is a ``ChallengeProfile`` from
+    the ``ANTIBOT_PROFILES`` setting: how a block is recognised, which page the
+    browser opens, which cookie proves the pass, the User-Agent rule and the
+    per-crawl cap of browser passes.  A blocked response is matched to the
+    profile of its host, else to the first profile that recognises it.
+    Passes are one at a time per site; requests blocked meanwhile retry with
+    the fresh cookie; a request still blocked after two passes, or any block
+    once the cap is used, is reported and handed on, never looped."""
 
     def __init__(self, crawler: Crawler):
-        settings = crawler.settings
         self.crawler = crawler
-        self.page_url = settings.get("SOUNDCLOUD_URL").rstrip("/") + "/"
-        self.hosts = {urlparse(settings.get("SOUNDCLOUD_API_URL")).netloc}
-        self.max_solves = settings.getint("SOUNDCLOUD_ANTIBOT_MAX_SOLVES", 5)
-        self.timeout_ms = settings.getfloat("SOUNDCLOUD_ANTIBOT_TIMEOUT", 30) * 1000
-        self.solves = 0
-        self.generation = 0
-        self.cookie: str | None = None
-        self._lock: asyncio.Lock | None = None
-        self._gave_up_logged = False
+        settings = crawler.settings
+        self.profiles = [ChallengeProfile.from_settings(name, spec, settings)
+                         for name, spec in settings.getdict("ANTIBOT_PROFILES").items()]
+        self.by_host = {host: p for p in self.profiles for host in p.hosts}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AntiBotBrowserMiddleware:
         return cls(crawler)
 
-    def process_request(self, request: Request, spider: Any = None) -> None:
+    async def process_request(self, request: Request, spider: Any = None) -> None:
         if request.meta.get("playwright"):
             return
-        request.meta.setdefault("antibot_generation", self.generation)
-        if self.cookie and urlparse(request.url).netloc in self.hosts:
+        # The generation is taken before any wait: a request held during a
+        # pass that failed must not start another one.
+        request.meta.setdefault("antibot_generation", {p.name: p.generation for p in self.profiles})
+        profile = self.by_host.get(urlparse(request.url).netloc)
+        if profile is not None and profile.hold and profile.lock is not None and profile.lock.locked():
+            async with profile.lock:
+                pass  # a browser is passing this site's check: wait for its cookie
+        if profile is not None and (value := profile.current()):
             # A blocked response re-sets a junk cookie in the jar; the passed
             # one must win on every request.
-            request.cookies = {**_as_dict(request.cookies), self.COOKIE: self.cookie}
+            request.cookies = {**_as_dict(request.cookies), profile.cookie: value}
+            if profile.same_user_agent and profile.user_agent:
+                request.headers["User-Agent"] = profile.user_agent
+
+    def _profile_for(self, request: Request, response: Response) -> ChallengeProfile | None:
+        profile = self.by_host.get(urlparse(request.url).netloc)
+        if profile is not None:
+            return profile if profile.detect(response) else None
+        return next((p for p in self.profiles if p.detect(response)), None)
+
+    def _count(self, profile: ChallengeProfile, event: str) -> None:
+        """``soundscraping/antibot/<event>`` (all sites) and
+        ``soundscraping/antibot/<site>/<event>``."""
+        stats = self.crawler.stats
+        stats.inc_value(f"soundscraping/antibot/{event}")
+        stats.inc_value(f"soundscraping/antibot/{profile.name}/{event}")
 
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
-        if response.status != 403 or not response.headers.get("x-datadome") or request.meta.get("playwright"):
+        if request.meta.get("playwright"):
             return response
-        stats = self.crawler.stats
-        stats.inc_value("soundscraping/antibot/blocked")
+        profile = self._profile_for(request, response)
+        if profile is None:
+            return response
+        self._count(profile, "blocked")
+        if profile.hold and profile.failed:
+            self._count(profile, "gave_up")
+            return response
         attempts = request.meta.get("antibot_attempts", 0)
         if attempts >= 2:
-            stats.inc_value("soundscraping/antibot/gave_up")
+            self._count(profile, "gave_up")
             logger.error("Still blocked by the anti-bot check after %d browser passes: %s", attempts, request.url)
             return response
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if request.meta.get("antibot_generation", 0) >= self.generation:
-                # Nobody solved since this request left: solve now.
-                if self.solves >= self.max_solves:
-                    if not self._gave_up_logged:
-                        self._gave_up_logged = True
-                        logger.error("Anti-bot check: %d browser passes used (SOUNDCLOUD_ANTIBOT_MAX_SOLVES); "
-                                     "blocked requests are now skipped", self.solves)
-                    stats.inc_value("soundscraping/antibot/gave_up")
+        if profile.lock is None:
+            profile.lock = asyncio.Lock()
+        async with profile.lock:
+            if request.meta.get("antibot_generation", {}).get(profile.name, 0) >= profile.generation:
+                # Nobody passed since this request left: pass now.
+                if profile.solves >= profile.max_solves:
+                    if not profile.gave_up_logged:
+                        profile.gave_up_logged = True
+                        logger.error("Anti-bot check: %d browser passes used (%s); blocked requests are now skipped",
+                                     profile.solves, profile.max_solves_setting or "max_solves")
+                    self._count(profile, "gave_up")
                     return response
-                self.solves += 1
-                self.cookie = await self._solve()
-                self.generation += 1
-        if not self.cookie:
+                profile.solves += 1
+                await self._solve(profile, request)
+                profile.generation += 1
+                profile.failed = profile.value is None
+        if not (value := profile.current()):
             return response
-        meta = {**request.meta, "antibot_attempts": attempts + 1, "antibot_generation": self.generation}
-        return request.replace(cookies={**_as_dict(request.cookies), self.COOKIE: self.cookie},
-                               meta=meta, dont_filter=True)
+        generations = {**request.meta.get("antibot_generation", {}), profile.name: profile.generation}
+        meta = {**request.meta, "antibot_attempts": attempts + 1, "antibot_generation": generations}
+        retry = request.replace(cookies={**_as_dict(request.cookies), profile.cookie: value}, meta=meta,
+                                dont_filter=True)
+        if profile.same_user_agent and profile.user_agent:
+            retry.headers["User-Agent"] = profile.user_agent
+        return retry
 
-    async def _solve(self) -> str | None:
-        stats = self.crawler.stats
-        logger.info("Anti-bot block: opening %s in a real browser to get past it", self.page_url)
-        context = f"antibot-{self.solves}"
-        request = Request(self.page_url, dont_filter=True, meta={
-            "playwright": True, "playwright_include_page": True, "playwright_context": context,
-            "handle_httpstatus_all": True,
+    async def _solve(self, profile: ChallengeProfile, blocked: Request) -> None:
+        """One browser pass; sets the profile's cookie (None when it failed)."""
+        profile.value = profile.user_agent = profile.expires = None
+        url = profile.page_url or blocked.url
+        logger.info("Anti-bot block: opening %s in a real browser to get past it", url)
+        request = Request(url, dont_filter=True, meta={
+            "playwright": True, "playwright_include_page": True,
+            "playwright_context": f"antibot-{profile.name}-{profile.solves}", "handle_httpstatus_all": True,
         })
         page = None
         try:
             assert self.crawler.engine is not None
             response = await self.crawler.engine.download_async(request)
             page = response.meta.get("playwright_page")
-            await page.wait_for_function(
-                f"() => document.cookie.split('; ').some(c => c.startsWith('{self.COOKIE}='))",
-                timeout=self.timeout_ms,
-            )
-            cookies = await page.context.cookies()
+            user_agent = await _user_agent(page) if profile.same_user_agent else None
+            cookie = await _wait_for_cookie(page, profile.cookie, profile.timeout)
         except Exception as exc:  # noqa: BLE001 - any browser failure is a failed pass
-            stats.inc_value("soundscraping/antibot/failed")
-            logger.error("Browser could not pass the anti-bot check on %s: %s", self.page_url,
+            self._count(profile, "failed")
+            logger.error("Browser could not pass the anti-bot check on %s: %s", url,
                          str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            return None
+            return
         finally:
             page = page or request.meta.get("playwright_page")
             if page is not None:
                 await _close_page(page)
-        value = next((c["value"] for c in cookies if c.get("name") == self.COOKIE), None)
-        if value:
-            stats.inc_value("soundscraping/antibot/solved")
-            logger.info("Anti-bot check passed with a real browser; continuing over plain HTTP")
+        profile.value, profile.user_agent = cookie.get("value"), user_agent
+        expires = cookie.get("expires")
+        profile.expires = float(expires) if isinstance(expires, int | float) and expires > 0 else None
+        if profile.value:
+            self._count(profile, "solved")
+            if user_agent:
+                logger.info("Anti-bot check passed with a real browser; continuing over plain HTTP as %s",
+                            user_agent)
+            else:
+                logger.info("Anti-bot check passed with a real browser; continuing over plain HTTP")
         else:
-            stats.inc_value("soundscraping/antibot/failed")
-            logger.error("Browser finished %s but got no %s cookie", self.page_url, self.COOKIE)
-        return value
+            self._count(profile, "failed")
+            logger.error("Browser finished %s but got no %s cookie", url, profile.cookie)
+
+
+async def _wait_for_cookie(page: Any, name: str, timeout: float) -> dict[str, Any]:
+    """The named cookie once the browser holds it.  Read from the browser
+    context, not document.cookie: Cloudflare's cf_clearance is HttpOnly."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for cookie in await page.context.cookies():
+            if cookie.get("name") == name and cookie.get("value"):
+                return dict(cookie)
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"no {name} cookie within {timeout:g} s")
+        await asyncio.sleep(0.1)
+
+
+async def _user_agent(page: Any) -> str:
+    """The browser's User-Agent (the page may be reloading under us)."""
+    for attempt in range(10):
+        try:
+            return str(await page.evaluate("() => navigator.userAgent"))
+        except Exception:  # "execution context was destroyed" mid-navigation
+            if attempt == 9:
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError("unreachable")
 
 
 def _as_dict(cookies: Any) -> dict[str, str]:

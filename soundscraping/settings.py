@@ -72,9 +72,10 @@ BEATPORT_SEARCH_PER_PAGE = 25
 # site publishes no limit, tools that last pace themselves at ~1 request/s.
 BEATPORT_DOWNLOAD_DELAY = 1.5
 BEATPORT_CONCURRENT_REQUESTS = 1
-# Browser passes of Cloudflare's challenge per crawl, and how long the browser
-# may take to earn its cf_clearance cookie (seconds).
-BEATPORT_ANTIBOT_MAX_SOLVES = 3
+# Browser passes of Cloudflare's challenge per crawl (a cf_clearance lasts
+# 30 min to a few hours, then the site challenges again), and how long the
+# browser may take to earn one (seconds).
+BEATPORT_ANTIBOT_MAX_SOLVES = 10
 BEATPORT_ANTIBOT_TIMEOUT = 30
 
 # Anti-bot challenge profiles for AntiBotBrowserMiddleware (both sites share
