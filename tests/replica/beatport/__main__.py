@@ -11,21 +11,11 @@ SIGTERM/SIGINT.  Nothing else is written to stdout.
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import sys
-import threading
 
 from tests.replica.beatport.server import BeatportReplica, Quirks
 from tests.replica.beatport.world import CatalogueConfig, build_catalogue
-
-
-def _rate(text: str) -> tuple[int, float]:
-    try:
-        n, _, secs = text.partition("/")
-        return int(n), float(secs or 1)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError("expected N/SECONDS, e.g. 60/60") from exc
+from tests.replica.common import rate, serve_until_signalled
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,7 +31,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     q.add_argument("--no-parens-403", action="store_true")
     q.add_argument("--allow-bot-user-agents", action="store_true")
     q.add_argument("--latency-ms", type=int, default=0)
-    q.add_argument("--rate-limit", type=_rate, default=None, metavar="N/SECONDS")
+    q.add_argument("--rate-limit", type=rate, default=None, metavar="N/SECONDS")
     s = p.add_argument_group("server")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=0)
@@ -58,20 +48,10 @@ def main(argv: list[str] | None = None) -> int:
                     latency_ms=args.latency_ms, rate_limit=args.rate_limit)
     replica = BeatportReplica(catalogue, quirks, host=args.host,
                               ports={"www": args.port, "media": args.media_port})
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     urls = replica.start()
     info = {"url": urls["www"], "media": urls["media"], "tracks": len(catalogue.tracks),
             "build_id": quirks.build_id}
-    sys.stdout.write(json.dumps(info) + "\n")
-    sys.stdout.flush()
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        replica.stop()
-    return 0
+    return serve_until_signalled(info, replica.stop)
 
 
 if __name__ == "__main__":

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import html
 import json
-import os
 import re
 import secrets
 import threading
@@ -42,6 +40,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from tests.replica.beatport.world import Catalogue, Track
+from tests.replica.common import Signer
 from tests.replica.runner import AppThread
 from tests.replica.soundcloud.media import jpeg_bytes, png_bytes
 
@@ -211,7 +210,7 @@ class BeatportReplica:
                            challenge_user_agents=[], clearance_accepted=0, clearance_ua_mismatch=0,
                            clearance_expired=0, page_user_agents={})
         self.urls: dict[str, str] = {"www": "https://www.beatport.com", "media": "https://geo-media.beatport.com"}
-        self._secret = os.urandom(32)
+        self._signer = Signer()
         self._clearances: dict[str, tuple[str, float]] = {}  # token -> (user agent, expires)
         self._pages_served = 0
         self._rate: deque[float] = deque()
@@ -248,19 +247,13 @@ class BeatportReplica:
 
     # -- Cloudflare ------------------------------------------------------------------------
     def _sign(self, text: str) -> str:
-        return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()
+        return self._signer.sign(text)
 
     def _nonce(self) -> str:
-        ts, rnd = int(time.time()), secrets.token_hex(8)
-        return f"{ts}.{rnd}.{self._sign(f'chl|{ts}|{rnd}')[:24]}"
+        return self._signer.make_nonce("chl")
 
     def _nonce_ok(self, nonce: str, max_age: int = 600) -> bool:
-        try:
-            ts, rnd, sig = nonce.split(".")
-            age = time.time() - int(ts)
-        except ValueError:
-            return False
-        return 0 <= age <= max_age and hmac.compare_digest(sig, self._sign(f"chl|{ts}|{rnd}")[:24])
+        return self._signer.nonce_ok(nonce, "chl", max_age)
 
     def issue_clearance(self, user_agent: str, ttl: int | None = None) -> str:
         """A valid cf_clearance for ``user_agent`` (what the challenge hands out)."""

@@ -14,24 +14,14 @@ to stdout, then serves until SIGTERM/SIGINT.  Nothing else is written to stdout
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import sys
 import threading
 from typing import Any
 
+from tests.replica.common import rate, serve_until_signalled
 from tests.replica.soundcloud.graph import GraphWorld, GraphWorldConfig
 from tests.replica.soundcloud.server import Quirks, SoundCloudReplica
 from tests.replica.soundcloud.world import WorldConfig, build_world
-
-
-def _rate(text: str) -> tuple[int, float]:
-    """``N/SECONDS`` -> (N, SECONDS)."""
-    try:
-        n, _, secs = text.partition("/")
-        return int(n), float(secs or 1)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError("expected N/SECONDS, e.g. 600/600") from exc
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -60,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     q = p.add_argument_group("quirks")
     q.add_argument("--no-datadome", action="store_true", help="do not protect /users/{id}/tracks")
     q.add_argument("--no-short-pages", action="store_true", help="always full pages, no empty page")
-    q.add_argument("--rate-limit", type=_rate, default=None, metavar="N/SECONDS")
+    q.add_argument("--rate-limit", type=rate, default=None, metavar="N/SECONDS")
     q.add_argument("--rotate-client-id-after", type=int, default=None, metavar="N")
     q.add_argument("--error-5xx-every", type=int, default=None, metavar="N")
     q.add_argument("--malformed-json-every", type=int, default=None, metavar="N")
@@ -107,9 +97,6 @@ def main(argv: list[str] | None = None) -> int:
                     tiny_repost_pages=args.tiny_repost_pages)
     ports = {n: getattr(args, f"{n}_port") for n in ("web", "api", "assets", "images")}
     replica = SoundCloudReplica(graph if graph is not None else world, quirks, host=args.host, ports=ports)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     urls = replica.start()
     info: dict[str, Any] = dict(urls)
     if graph is not None:
@@ -123,16 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         info["missing"] = list(world.missing_permalinks)
         info["client_id"] = replica.client_id
         info["counts"] = world.counts()
-    sys.stdout.write(json.dumps(info, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-    if graph is not None:  # the followers index (~1-2 s for big worlds) off the request path
-        threading.Thread(target=graph.warm, name="graph-warm", daemon=True).start()
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        replica.stop()
-    return 0
+
+    def warm_followers_index() -> None:
+        if graph is not None:  # the followers index (~1-2 s for big worlds) off the request path
+            threading.Thread(target=graph.warm, name="graph-warm", daemon=True).start()
+
+    return serve_until_signalled(info, replica.stop, after_print=warm_followers_index)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from aiohttp import web
 
+from tests.replica.common import Signer
 from tests.replica.runner import AppThread
 from tests.replica.soundcloud.graph import GraphWorld
 from tests.replica.soundcloud.media import IMAGE_SIZES, jpeg_bytes, js_chunk, png_bytes
@@ -302,7 +303,7 @@ class SoundCloudReplica:
         self.quirks = quirks or Quirks()
         self.stats = Stats(challenges_passed=0, challenge_user_agents=[], client_id_rotations=0)
         self.urls: dict[str, str] = dict(REAL_URLS)
-        self._secret = os.urandom(32)  # signs nonces and datadome cookies
+        self._signer = Signer()  # signs nonces and datadome cookies
         seed = world.config.seed
         first_id = self.quirks.initial_client_id or self._make_client_id(seed, 0)
         self._client_ids: list[str] = [first_id]
@@ -395,19 +396,13 @@ class SoundCloudReplica:
 
     # -- datadome --------------------------------------------------------------------
     def _sign(self, text: str) -> str:
-        return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()
+        return self._signer.sign(text)
 
     def make_nonce(self) -> str:
-        ts, rnd = int(time.time()), secrets.token_hex(8)
-        return f"{ts}.{rnd}.{self._sign(f'nonce|{ts}|{rnd}')[:24]}"
+        return self._signer.make_nonce("nonce")
 
     def _nonce_ok(self, nonce: str, max_age: int = 900) -> bool:
-        try:
-            ts, rnd, sig = nonce.split(".")
-            age = time.time() - int(ts)
-        except ValueError:
-            return False
-        return 0 <= age <= max_age and hmac.compare_digest(sig, self._sign(f"nonce|{ts}|{rnd}")[:24])
+        return self._signer.nonce_ok(nonce, "nonce", max_age)
 
     def sign_datadome_cookie(self, ttl: int | None = None) -> str:
         """A valid ``datadome`` cookie value (what the JS challenge hands out)."""
