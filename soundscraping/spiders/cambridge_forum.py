@@ -1,0 +1,209 @@
+"""``scrapy crawl cambridge_forum [-a forums=fid,fid] [-a download=none|mixes]``:
+the Cambridge-MT MyBB forum (``CAMBRIDGE_FORUM_URL``).
+
+From the category ``CAMBRIDGE_FORUM_ROOT_FID`` (or the forums given) down to
+the genre forums, the song forums (one per song: ``cmt_songs.forum_fid``),
+every page of their thread lists and every page of every thread:
+``cmt_forum_threads``, ``cmt_forum_posts`` and ``cmt_mixes`` (attachments,
+``<audio>`` sources, links to sharing services and audio files).
+``download=mixes`` also stores attachments and direct audio links through
+the media pipelines.
+
+The forum answers HTTP 400 to bursts: one request at a time, a delay
+(``CAMBRIDGE_FORUM_DELAY``), 400 retried, and a 400/5xx holds the host for
+``CAMBRIDGE_FORUM_BACKOFF`` seconds or more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, tzinfo
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from twisted.python.failure import Failure
+
+from soundscraping.items import CmtForumThread
+from soundscraping.parsers import MalformedPage
+from soundscraping.parsers.cambridge_mt import is_direct_audio, parse_forum_page, parse_thread_page
+from soundscraping.spiders.base import SoundscrapingSpider
+
+DOWNLOAD_MODES = ("none", "mixes")
+
+
+def parse_fids(text: str | None) -> list[int]:
+    fids = []
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            raise ValueError(f"forums must be forum ids (fid), comma-separated: {part!r}")
+        fids.append(int(part))
+    return list(dict.fromkeys(fids))
+
+
+class CambridgeForumSpider(SoundscrapingSpider):
+    name = "cambridge_forum"
+
+    def __init__(self, forums: str | None = None, download: str = "none", *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if download not in DOWNLOAD_MODES:
+            raise ValueError(f"download must be one of {', '.join(DOWNLOAD_MODES)} (got {download!r})")
+        self.download = download
+        self.fids = parse_fids(forums)
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """Politeness for this host only (spider priority: ``-s`` still wins)."""
+        super().update_settings(settings)
+        # Never 0: with no delay Scrapy starts every request queued for a slot
+        # at once (its transferring set is filled by tasks not yet running),
+        # whatever CONCURRENT_REQUESTS_PER_DOMAIN says.
+        delay = max(settings.getfloat("CAMBRIDGE_FORUM_DELAY", 2.0), 0.001)
+        settings.set("DOWNLOAD_DELAY", delay, priority="spider")
+        settings.set("RANDOMIZE_DOWNLOAD_DELAY", True, priority="spider")
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 1, priority="spider")
+        codes = {int(c) for c in settings.getlist("RETRY_HTTP_CODES")} | {400}
+        settings.set("RETRY_HTTP_CODES", sorted(codes), priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CambridgeForumSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # Seen before the retry middleware: a burst answer slows the whole host.
+        crawler.signals.connect(spider.on_response_downloaded, signal=signals.response_downloaded)
+        return spider
+
+    # -- set-up ---------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.get("CAMBRIDGE_FORUM_URL").rstrip("/")
+
+    @property
+    def tz(self) -> tzinfo:
+        if not hasattr(self, "_tz"):
+            self._tz: tzinfo = ZoneInfo(self.settings.get("CAMBRIDGE_FORUM_TIMEZONE") or "UTC")
+        return self._tz
+
+    async def start(self) -> AsyncIterator[Any]:
+        fids = self.fids or [self.settings.getint("CAMBRIDGE_FORUM_ROOT_FID", 184)]
+        self.logger.info("Crawling forum %s from fid %s (downloads: %s, %.1f s between requests)", self.base_url,
+                         ",".join(map(str, fids)), self.download, self.settings.getfloat("DOWNLOAD_DELAY"))
+        for fid in fids:
+            yield self.forum_request(fid)
+
+    def forum_request(self, fid: int, page: int = 1) -> Request:
+        query = {"fid": fid, **({"page": page} if page > 1 else {})}
+        return Request(f"{self.base_url}/forumdisplay.php?{urlencode(query)}", callback=self.parse_forum,
+                       errback=self.on_request_error, meta={"fid": fid, "page": page})
+
+    def thread_request(self, thread: CmtForumThread, page: int = 1) -> Request:
+        query = {"tid": thread.tid, **({"page": page} if page > 1 else {})}
+        return Request(f"{self.base_url}/showthread.php?{urlencode(query)}", callback=self.parse_thread,
+                       errback=self.on_thread_error, meta={"tid": thread.tid, "fid": thread.forum_fid,
+                                                           "page": page, "thread": thread})
+
+    def now(self, response: Response) -> datetime:
+        """The server's clock (relative dates are relative to it)."""
+        date = response.headers.get("Date")
+        if date:
+            try:
+                return parsedate_to_datetime(date.decode("latin-1")).astimezone(UTC)
+            except (TypeError, ValueError):
+                pass
+        return datetime.now(UTC)
+
+    # -- politeness -------------------------------------------------------------------
+
+    def on_response_downloaded(self, response: Response, request: Request, spider: Any = None) -> None:
+        if response.status != 400 and response.status < 500:
+            return
+        engine = self.crawler.engine
+        if engine is None:
+            return
+        downloader = engine.downloader
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        if slot is None:
+            return
+        floor = self.settings.getfloat("CAMBRIDGE_FORUM_BACKOFF", 30.0)
+        ceiling = self.settings.getfloat("CAMBRIDGE_FORUM_BACKOFF_MAX", 300.0)
+        slot.delay = min(ceiling, max(floor, slot.delay * 2))
+        self.count("soundscraping/forum/backoff")
+        self.logger.info("HTTP %d from the forum: pausing the host, one request every %.1f s", response.status,
+                         slot.delay)
+
+    # -- callbacks ----------------------------------------------------------------------
+
+    def _malformed(self, response: Response, exc: Exception) -> Request | None:
+        retry = get_retry_request(response.request, spider=self, reason="malformed_page", max_retry_times=2)
+        if retry is not None:
+            self.count("soundscraping/retry/malformed_page")
+            return retry
+        self.skip("malformed_page", "Page not recognised, skipped (%s): %s: %s", self.context(response),
+                  response.url, exc)
+        return None
+
+    def parse_forum(self, response: Response) -> Iterator[Any]:
+        try:
+            page = parse_forum_page(response.text, response.url, now=self.now(response), tz=self.tz)
+        except MalformedPage as exc:
+            if (retry := self._malformed(response, exc)) is not None:
+                yield retry
+            return
+        fid, number = response.meta["fid"], response.meta.get("page", 1)
+        if not page.forums and not page.threads and number == 1:
+            self.count("soundscraping/forum/empty_forums")
+        for row in page.forums:
+            self.count("soundscraping/forum/forums")
+            yield self.forum_request(row.fid)
+        if number == 1:
+            if page.pages > 1:
+                self.logger.debug("Forum %d (%s): %d thread pages", fid, page.name, page.pages)
+            for k in range(2, page.pages + 1):
+                yield self.forum_request(fid, k)
+        for thread in page.threads:
+            thread.forum_fid = fid
+            yield self.thread_request(thread)
+
+    def parse_thread(self, response: Response) -> Iterator[Any]:
+        try:
+            page = parse_thread_page(response.text, response.url, now=self.now(response), tz=self.tz)
+        except MalformedPage as exc:
+            if (retry := self._malformed(response, exc)) is not None:
+                yield retry
+            return
+        thread: CmtForumThread = response.meta["thread"]
+        number = response.meta.get("page", 1)
+        if number == 1:
+            # The 2024 thread-list template shows no start date: the first post's is it.
+            if thread.started_at is None and page.posts:
+                thread.started_at = page.posts[0].posted_at
+            if not thread.title and page.title:
+                thread.title = page.title
+            yield thread
+            for k in range(2, page.pages + 1):
+                yield self.thread_request(thread, k)
+        for post in page.posts:
+            post.tid = thread.tid
+            yield post
+        for mix in page.mixes:
+            mix.tid = thread.tid
+            if self.download == "mixes" and (mix.kind in ("attachment", "audio") or is_direct_audio(mix.url)):
+                mix.file_urls = [mix.url]
+            self.count(f"soundscraping/forum/mixes/{mix.kind}")
+            yield mix
+
+    def on_thread_error(self, failure: Failure) -> Iterator[Any]:
+        """A thread that cannot be read is still a thread: keep its list row."""
+        self.on_request_error(failure)
+        meta = failure.request.meta
+        if meta.get("page", 1) == 1 and meta.get("thread") is not None:
+            yield meta["thread"]

@@ -1,0 +1,83 @@
+"""``scrapy crawl cambridge_mt [-a download=none|previews|all]``: every song of
+the Cambridge-MT "Mixing Secrets" multitrack library (one page,
+``CAMBRIDGE_MT_URL``) into ``cmt_songs``, with its files:
+
+* ``none`` — rows only;
+* ``previews`` (default) — the full/excerpt preview MP3s and the unmastered
+  WAV;
+* ``all`` — the previews plus every multitrack ZIP (every part) and excerpt
+  ZIP.  ZIPs (and WAVs) are streamed to FILES_STORE by
+  ``soundscraping.media.StreamingFilesPipeline``; links that are web pages
+  (registration-only or archive.org pages) are recorded, not downloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy import Request
+from scrapy.http import Response
+
+from soundscraping.items import CmtSong
+from soundscraping.parsers import MalformedPage
+from soundscraping.parsers.cambridge_mt import is_file_url, parse_library
+from soundscraping.pipelines import utc_now
+from soundscraping.spiders.base import SoundscrapingSpider
+
+DOWNLOAD_MODES = ("none", "previews", "all")
+
+
+class CambridgeMtSpider(SoundscrapingSpider):
+    name = "cambridge_mt"
+
+    def __init__(self, download: str = "previews", *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if download not in DOWNLOAD_MODES:
+            raise ValueError(f"download must be one of {', '.join(DOWNLOAD_MODES)} (got {download!r})")
+        self.download = download
+
+    async def start(self) -> AsyncIterator[Any]:
+        url = self.settings.get("CAMBRIDGE_MT_URL")
+        self.logger.info("Reading the multitrack library at %s (downloads: %s)", url, self.download)
+        yield Request(url, callback=self.parse_library, errback=self.on_request_error, dont_filter=True)
+
+    def parse_library(self, response: Response) -> Iterator[Any]:
+        try:
+            songs = parse_library(response.text, response.url,
+                                  own_hosts=self.settings.getlist("CAMBRIDGE_MT_FILE_HOSTS"), scraped_at=utc_now())
+        except MalformedPage as exc:
+            self.count("soundscraping/skipped/library_page")
+            self.logger.error("The library page at %s was not recognised: %s", response.url, exc)
+            return
+        if not songs:
+            self.logger.error("The library page at %s lists no songs", response.url)
+        self.logger.info("Library: %d songs", len(songs))
+        for song in songs:
+            song.file_urls = self.files_of(song)
+            self._count_kinds(song)
+            yield song
+
+    def files_of(self, song: CmtSong) -> list[str]:
+        """The files to keep for ``song`` in this download mode."""
+        if self.download == "none":
+            return []
+        urls = [u for u in (song.full_preview_url, song.excerpt_preview_url, song.unmastered_wav_url) if u]
+        if self.download == "all":
+            for url in song.multitrack_urls + song.excerpt_urls:
+                if is_file_url(url):
+                    urls.append(url)
+                else:
+                    self.count("soundscraping/cmt/not_a_file")
+                    self.logger.info("Not downloadable (a web page%s): %s for %s: '%s'",
+                                     ", registration required" if song.registration_required else "", url,
+                                     song.artist, song.title)
+        return list(dict.fromkeys(urls))
+
+    def _count_kinds(self, song: CmtSong) -> None:
+        if song.external_download:
+            self.count("soundscraping/cmt/external_download")
+        if len(song.multitrack_urls) > 1:
+            self.count("soundscraping/cmt/multi_part")
+        if not song.multitrack_urls and not song.excerpt_urls:
+            self.count("soundscraping/cmt/no_multitrack")
