@@ -18,7 +18,7 @@ from w3lib.url import url_query_cleaner
 from soundscraping.items import SoundCloudUser
 from soundscraping.parsers import MalformedPage
 from soundscraping.parsers.soundcloud import DjSetRule, Page, embedded_user, parse_collection_page, parse_user_json
-from soundscraping.soundcloud_api import ClientIdStore, client_id_of, with_client_id
+from soundscraping.soundcloud_api import ClientIdNotFound, ClientIdStore, client_id_of, with_client_id
 
 
 class SoundscrapingSpider(scrapy.Spider):
@@ -94,6 +94,17 @@ class SoundCloudSpider(SoundscrapingSpider):
             keyword_min_minutes=s.getfloat("SOUNDCLOUD_DJ_SET_KEYWORD_MIN_MINUTES", 12),
             keywords=tuple(s.getlist("SOUNDCLOUD_DJ_SET_KEYWORDS")),
         )
+
+    async def ensure_client_id(self) -> bool:
+        """Discover the client_id before the first request; on failure say
+        why and close the spider (nothing can be fetched without one)."""
+        try:
+            await self.client_ids.get()
+        except ClientIdNotFound as exc:
+            self.logger.error("Cannot crawl SoundCloud: %s", exc)
+            await self.crawler.engine.close_spider_async(reason="client_id_not_found")
+            return False
+        return True
 
     # -- items ----------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ from soundscraping.parsers.soundcloud import (
     pick_user_by_name,
 )
 from soundscraping.pipelines import utc_now
-from soundscraping.soundcloud_api import ClientIdNotFound
 from soundscraping.spiders.base import SoundCloudSpider
 
 
@@ -42,11 +41,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             raise ValueError("no artists given: use -a artists=name1,name2 or -a artists_file=PATH")
 
     async def start(self) -> AsyncIterator[Any]:
-        try:
-            await self.client_ids.get()
-        except ClientIdNotFound as exc:
-            self.logger.error("Cannot crawl SoundCloud: %s", exc)
-            await self.crawler.engine.close_spider_async(reason="client_id_not_found")
+        if not await self.ensure_client_id():
             return
         self.logger.info("Crawling %d artists", len(self.artist_refs))
         for ref in self.artist_refs:

@@ -32,7 +32,6 @@ from soundscraping.items import GraphVisit, InteractionPage
 from soundscraping.parsers import MalformedPage
 from soundscraping.parsers.soundcloud import classify_artist_ref, parse_interactions, parse_object
 from soundscraping.pipelines import utc_now
-from soundscraping.soundcloud_api import ClientIdNotFound
 from soundscraping.spiders.base import SoundCloudSpider
 from soundscraping.spiders.soundcloud_artists import read_artist_refs
 from soundscraping.storage import Database, StorageError
@@ -89,11 +88,7 @@ class SoundCloudGraphSpider(SoundCloudSpider):
     # -- start -----------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        try:
-            await self.client_ids.get()
-        except ClientIdNotFound as exc:
-            self.logger.error("Cannot crawl SoundCloud: %s", exc)
-            await self.crawler.engine.close_spider_async(reason="client_id_not_found")
+        if not await self.ensure_client_id():
             return
         await self.restore_frontier()
         if self.visited_total >= self.max_accounts:

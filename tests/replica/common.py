@@ -18,6 +18,17 @@ from collections.abc import Callable
 from typing import Any
 
 
+class Stats(dict):  # type: ignore[type-arg]
+    """A replica's live counters (requests per route, ``status_<code>``, what
+    each challenge saw …), read by the tests and served as JSON."""
+
+    def incr(self, key: str, n: int = 1) -> None:
+        self[key] = self.get(key, 0) + n
+
+    def snapshot(self) -> dict[str, Any]:
+        return json.loads(json.dumps(self))
+
+
 class Signer:
     """HMAC signatures with a per-process secret: challenge nonces and the
     cookies a solved challenge hands out cannot be forged by a client."""

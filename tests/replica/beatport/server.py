@@ -41,6 +41,7 @@ from aiohttp import web
 
 from tests.replica.beatport.world import Catalogue, Track
 from tests.replica.common import Signer
+from tests.replica.common import Stats as _Stats
 from tests.replica.runner import AppThread
 from tests.replica.soundcloud.media import jpeg_bytes, png_bytes
 
@@ -85,17 +86,11 @@ class Quirks:
     build_id: str = BUILD_ID
 
 
-class Stats(dict):  # type: ignore[type-arg]
+class Stats(_Stats):
     """Live counters: requests per route, ``status_<code>``, ``queries``,
     ``challenges_served/passed/failed``, ``challenge_user_agents``,
     ``clearance_accepted``, ``clearance_ua_mismatch``, ``clearance_expired``,
     ``parens_403``, ``bot_ua_403`` …"""
-
-    def incr(self, key: str, n: int = 1) -> None:
-        self[key] = self.get(key, 0) + n
-
-    def snapshot(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self))
 
 
 _HTML_HEADERS = {

@@ -30,6 +30,7 @@ from urllib.parse import quote, unquote, urlsplit
 from aiohttp import web
 
 from tests.replica.common import Signer
+from tests.replica.common import Stats as _Stats
 from tests.replica.runner import AppThread
 from tests.replica.soundcloud.graph import GraphWorld
 from tests.replica.soundcloud.media import IMAGE_SIZES, jpeg_bytes, js_chunk, png_bytes
@@ -81,15 +82,9 @@ class Quirks:
     tiny_repost_pages: bool = False
 
 
-class Stats(dict):  # type: ignore[type-arg]
+class Stats(_Stats):
     """Live counters: requests per route name, ``status_<code>``,
     ``client_id_rotations``, ``challenges_passed``, ``challenge_user_agents`` …"""
-
-    def incr(self, key: str, n: int = 1) -> None:
-        self[key] = self.get(key, 0) + n
-
-    def snapshot(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self))
 
 
 _API_HEADERS = {
