@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from aiohttp import web
+
 
 class Stats(dict):  # type: ignore[type-arg]
     """A replica's live counters (requests per route, ``status_<code>``, what
@@ -27,6 +29,17 @@ class Stats(dict):  # type: ignore[type-arg]
 
     def snapshot(self) -> dict[str, Any]:
         return json.loads(json.dumps(self))
+
+    @web.middleware
+    async def count_status(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """aiohttp middleware: ``status_<code>`` for every answer, errors included."""
+        try:
+            resp = await handler(request)
+        except web.HTTPException as exc:
+            self.incr(f"status_{exc.status}")
+            raise
+        self.incr(f"status_{resp.status}")
+        return resp
 
 
 class Signer:

@@ -359,7 +359,7 @@ class BeatportReplica:
 
     # -- www -----------------------------------------------------------------------------------
     def _www_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._count_status, self._gate])
+        app = web.Application(middlewares=[self.stats.count_status, self._gate])
         r = app.router
         r.add_get("/__replica__/stats", self._stats_route, name="replica_stats")
         r.add_get("/robots.txt", self._robots, name="robots")
@@ -374,16 +374,6 @@ class BeatportReplica:
         r.add_get("/top-100", self._top100, name="top100")
         r.add_route("*", "/{tail:.*}", self._not_found_route, name="not_found")
         return app
-
-    @web.middleware
-    async def _count_status(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        try:
-            resp = await handler(request)
-        except web.HTTPException as exc:
-            self.stats.incr(f"status_{exc.status}")
-            raise
-        self.stats.incr(f"status_{resp.status}")
-        return resp
 
     @web.middleware
     async def _gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -602,7 +592,7 @@ class BeatportReplica:
 
     # -- media ---------------------------------------------------------------------------------
     def _media_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._count_status])
+        app = web.Application(middlewares=[self.stats.count_status])
         app.router.add_get("/image_size/{w:\\d+}x{h:\\d+}/{name}", self._image, name="image")
         return app
 

@@ -447,16 +447,6 @@ class SoundCloudReplica:
             h["X-Cache"] = "Error from cloudfront"
         return web.Response(body=text.encode("utf-8"), status=status, headers=h)
 
-    @web.middleware
-    async def _count_status(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        try:
-            resp = await handler(request)
-        except web.HTTPException as exc:
-            self.stats.incr(f"status_{exc.status}")
-            raise
-        self.stats.incr(f"status_{resp.status}")
-        return resp
-
     def _track_str(self, tid: int) -> str:
         s = self._track_json.get(tid)
         if s is None:
@@ -467,7 +457,7 @@ class SoundCloudReplica:
     # api-v2
     # ==================================================================================
     def _api_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._count_status, self._api_gate])
+        app = web.Application(middlewares=[self.stats.count_status, self._api_gate])
         r = app.router
         r.add_get("/__replica__/stats", self._api_stats, name="api_replica_stats")
         r.add_post("/__replica__/rotate", self._api_rotate, name="api_replica_rotate")
@@ -886,7 +876,7 @@ class SoundCloudReplica:
     # soundcloud.com
     # ==================================================================================
     def _web_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._count_status, self._route_counter])
+        app = web.Application(middlewares=[self.stats.count_status, self._route_counter])
         r = app.router
         r.add_get("/", self._web_home, name="web_home")
         r.add_get("/robots.txt", self._web_robots, name="web_robots")
@@ -1224,7 +1214,7 @@ class SoundCloudReplica:
     # a-v2.sndcdn.com
     # ==================================================================================
     def _assets_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._count_status, self._route_counter])
+        app = web.Application(middlewares=[self.stats.count_status, self._route_counter])
         app.router.add_get("/assets/{name}", self._asset, name="assets_chunk")
         app.router.add_route("*", "/{tail:.*}", self._cdn_not_found, name="assets_not_found")
         return app
@@ -1312,7 +1302,7 @@ class SoundCloudReplica:
     # i1.sndcdn.com
     # ==================================================================================
     def _images_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._count_status, self._route_counter])
+        app = web.Application(middlewares=[self.stats.count_status, self._route_counter])
         app.router.add_get("/{tail:.*}", self._image, name="images_image")
         app.router.add_route("*", "/{tail:.*}", self._cdn_not_found, name="images_not_found")
         return app
