@@ -30,7 +30,10 @@ __all__ = [
     "METADATA_CSV", "SHARED", "Forum", "ForumConfig", "Library", "Song", "build_forum", "load_library",
 ]
 
-SHARED = Path(__file__).resolve().parents[4] / "shared"
+# The shared folder sits beside the checkout (``<checkout>/../shared``); a git
+# worktree sits one level deeper, so look upwards for it.
+SHARED = next((p / "shared" for p in Path(__file__).resolve().parents[3:] if (p / "shared").is_dir()),
+              Path(__file__).resolve().parents[4] / "shared")
 METADATA_CSV = (SHARED / "samples" / "cambridge-mt" / "sai-soum_cambridge-mt_scrapper" / "multitrack_website"
                 / "metadata_with_fine_genre.csv")
 
