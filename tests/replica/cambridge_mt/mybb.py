@@ -285,8 +285,8 @@ def _sort_key(name: str) -> str:
 
 
 def _thread_row(base: str, forum: SongForum, thread: Thread, bg: str, now: int, lastvisit: int | None) -> str:
-    sticky = " forumdisplay_sticky" if thread.sticky else ""
-    cls = f"{bg}{sticky}"
+    # MyBB 1.8 (forumdisplay.php): every cell of a row carries the thread type.
+    cls = bg + (" forumdisplay_sticky" if thread.sticky else " forumdisplay_regular")
     is_new = lastvisit is None or thread.last.dateline > lastvisit
     folder = ("new" if is_new else "") + ("hot" if len(thread.posts) >= 15 else "") + "folder"
     subject_class = "subject_new" if is_new else "subject_old"
@@ -313,18 +313,19 @@ def _thread_row(base: str, forum: SongForum, thread: Thread, bg: str, now: int, 
     rating = f"{thread.votes} Vote(s) - {thread.rating:g} out of 5 in Average" if thread.votes else \
         "0 Vote(s) - 0 out of 5 in Average"
     last = thread.last
+    # The whoposted link keeps a bare "&", as in MyBB's template and the reference (§2.3).
     return f"""<!-- start: forumdisplay_thread -->
 <tr class="inline_row">
 	<td align="center" class="{cls}" width="2%"><span class="thread_status {folder}" title="{"New posts" if is_new else "No new posts"}">&nbsp;</span></td>
 	<td align="center" class="{cls}" width="2%">&nbsp;</td>
-	<td class="{cls} forumdisplay_regular">
+	<td class="{cls}">
 		{clip}
 		<div>
 			<span>{"<strong>Sticky:</strong> " if thread.sticky else ""}{subject}{multipage}</span>
 			{author}
 		</div>
 	</td>
-	<td align="center" class="{cls}"><a href="{base}/misc.php?action=whoposted&amp;tid={thread.tid}" onclick="MyBB.whoPosted({thread.tid}); return false;">{len(thread.posts) - 1:,}</a></td>
+	<td align="center" class="{cls}"><a href="{base}/misc.php?action=whoposted&tid={thread.tid}" onclick="MyBB.whoPosted({thread.tid}); return false;">{len(thread.posts) - 1:,}</a></td>
 	<td align="center" class="{cls}">{thread.views:,}</td>
 	<td align="center" class="{cls}" id="rating_table_{thread.tid}">
 		<ul class="star_rating" id="rating_thread_{thread.tid}">
@@ -449,23 +450,30 @@ def _message(library: Library, post: Post) -> str:
 
 
 def _attachment(base: str, att: Attachment, dateline: int) -> str:
+    """One line of the ``Attached Files`` fieldset, in the two shapes of
+    cambridge-mt.md §2.4 and nothing else.
+
+    * ``player`` (Cambridge's customised template for MP3 attachments): the file
+      name between ``&nbsp;&nbsp;`` and ``&nbsp;--&nbsp;``, then the ``<a>`` whose
+      text is ``(Download: N MB)`` (issue 9 quotes it with the brackets inside
+      the link: the stricter reading, a link text that holds a "." like a file
+      name), then the ``<audio>`` player with its absolute ``<source src>``.
+      Where the player sits is not documented (reference: "exact order [I]"):
+      here after the link.  Attributes beyond ``href``/``src`` are not shown by
+      the reference, so there are none, and no "Downloads" count.
+    * ``stock``: MyBB 1.8's postbit_attachments_attachment, verbatim.
+
+    Both start with MyBB's ``<br />{icon}&nbsp;&nbsp;`` (the template the
+    reference cites)."""
     ext = att.filename.rsplit(".", 1)[-1].lower()
     icon = (f'<!-- start: attachment_icon --><img src="{base}/images/attachtypes/{"audio" if ext in ("mp3", "wav") else ext}.png" '
             f'title="{ext.upper()} File" border="0" alt=".{ext}" /><!-- end: attachment_icon -->')
     name = escape(att.filename)
     if att.style == "player":
         return ("<!-- start: postbit_attachments_attachment -->\n<br />"
-                f"{icon}&nbsp;&nbsp;{name}&nbsp;--&nbsp;<audio controls=\"controls\" preload=\"none\">"
-                f'<source src="{base}/attachment.php?aid={att.aid}" type="audio/mpeg" />'
-                "Your browser does not support the audio element.</audio> "
-                f'<a href="attachment.php?aid={att.aid}" target="_blank">Download: {att.size_text}</a> '
-                f"(Downloads: {att.downloads:,})\n<!-- end: postbit_attachments_attachment -->")
-    if att.style == "thumbnail":
-        return ("<!-- start: postbit_attachments_thumbnails_thumbnail -->\n"
-                f'<a href="attachment.php?aid={att.aid}" target="_blank"><img src="attachment.php?thumbnail={att.aid}" '
-                f'class="attachment" alt="" title="Filename: {name}&#13;Size: {att.size_text}&#13;'
-                f'Downloads: {att.downloads}" /></a>&nbsp;&nbsp;&nbsp;\n'
-                "<!-- end: postbit_attachments_thumbnails_thumbnail -->")
+                f'{icon}&nbsp;&nbsp;{name}&nbsp;--&nbsp;<a href="attachment.php?aid={att.aid}">(Download: {att.size_text})</a>\n'
+                f'<audio controls="controls"><source src="{base}/attachment.php?aid={att.aid}" /></audio>'
+                "\n<!-- end: postbit_attachments_attachment -->")
     return ("<!-- start: postbit_attachments_attachment -->\n<br />"
             f'{icon}&nbsp;&nbsp;<a href="attachment.php?aid={att.aid}" target="_blank" '
             f'title="{_d(dateline)}, {_hm(dateline)}">{name}</a> (Size: {att.size_text} / Downloads: {att.downloads:,})'
@@ -480,13 +488,10 @@ def _postbit(base: str, library: Library, thread: Thread, post: Post, number: in
                 f" by {_profile(base, user)}.)</span>")
     attachments = ""
     if post.attachments:
-        thumbs = "".join(_attachment(base, a, post.dateline) for a in post.attachments if a.style == "thumbnail")
-        listed = "".join(_attachment(base, a, post.dateline) for a in post.attachments if a.style != "thumbnail")
-        if thumbs:
-            thumbs = f"<!-- start: postbit_attachments_thumbnails -->\n<br />\n{thumbs}\n<br />\n" \
-                     "<!-- end: postbit_attachments_thumbnails -->"
-        attachments = ('<!-- start: postbit_attachments -->\n<br />\n<fieldset>\n<legend><strong>Attached Files'
-                       f"</strong></legend>\n{thumbs}{listed}\n</fieldset>\n<!-- end: postbit_attachments -->")
+        # MyBB 1.8's postbit_attachments (thumbnail and image lists empty).
+        listed = "".join(_attachment(base, a, post.dateline) for a in post.attachments)
+        attachments = ('<!-- start: postbit_attachments -->\n<br />\n<br />\n<fieldset>\n<legend><strong>Attached Files'
+                       f"</strong></legend>\n\n\n{listed}\n</fieldset>\n<!-- end: postbit_attachments -->")
     return f"""<!-- start: postbit -->
 <a name="pid{post.pid}" id="pid{post.pid}"></a>
 <div class="post " style="" id="post_{post.pid}">
