@@ -13,6 +13,7 @@ quoted by issue 9 as ``(Download: N MB)``) — and stock MyBB's
   must read file name, size and URL — never the Download link text as a name.
 * The replica must render exactly those shapes (element, attributes, text
   order) and nothing else, and its post markup must hold the reference's.
+* An e-mail-like author in §2.4's Cloudflare form is still read.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from parsel import Selector
 
 from soundscraping.parsers.cambridge_mt import (
     attachment_aid,
+    encode_cfemail,
     parse_attachments,
     parse_size,
     parse_thread_page,
@@ -189,6 +191,22 @@ def test_quoted_attachment_is_the_quoted_posts() -> None:
               f'{player_line(7020, "theirs.mp3", audio="none")}</blockquote>Nice one.')
     html = thread_page(stock_line(7021, "mine.mp3"), message=quoted)
     assert mixes_of(html) == {f"{FORUM_URL}/attachment.php?aid=7021": ("attachment", "mine.mp3")}
+
+
+CF_EMAIL = reference_span(r"__cf_email__")
+
+
+@pytest.mark.parametrize("hidden", ["reference", "span"])
+def test_email_like_author_in_the_post(hidden: str) -> None:
+    """§2.4's Cloudflare form of an e-mail-like user name, inside the profile
+    link (split out of it by the HTML parser), and Cloudflare's in-link span."""
+    data = encode_cfemail("mixer.joe@gmail.com")
+    if hidden == "reference":
+        name = CF_EMAIL.replace("HEX", data)
+    else:
+        name = f'<span class="__cf_email__" data-cfemail="{data}">[email&#160;protected]</span>'
+    html = thread_page(stock_line(7030, "mix.mp3")).replace(">User</a>", f">{name}</a>", 1)
+    assert [p.author for p in parse_thread_page(html, PAGE_URL).posts] == ["mixer.joe@gmail.com"]
 
 
 def test_sizes_and_aids() -> None:

@@ -474,6 +474,24 @@ def author_name(node: Any) -> str | None:
     return name or None
 
 
+def member_name(box: Selector, *, last: bool = False) -> str | None:
+    """The user name of the (first, or ``last``) profile link in ``box``.
+
+    Cloudflare hides an e-mail-like name as ``<span class="__cf_email__">``
+    inside the link, or as its own ``<a href="/cdn-cgi/l/email-protection"
+    class="__cf_email__">`` (cambridge-mt.md §2.4); an HTML parser moves such
+    a nested link out, leaving the profile link empty and the e-mail link
+    right after it.  Without a profile link, the box's text is the name."""
+    profiles = box.xpath(".//a[contains(@href, 'member.php')]")
+    if not profiles:
+        return author_name(box)
+    profile = profiles[-1] if last else profiles[0]
+    if name := author_name(profile):
+        return name
+    hidden = profile.xpath(f"following-sibling::*[1][{_has_class('__cf_email__')}]")
+    return author_name(hidden[0]) if hidden else None
+
+
 def parse_forum_page(html: str | bytes, url: str, *, now: datetime | None = None,
                      tz: tzinfo = UTC) -> ForumPage:
     """A ``forumdisplay.php`` page: its sub-forum rows, its threads (both
@@ -510,8 +528,8 @@ def parse_forum_page(html: str | bytes, url: str, *, now: datetime | None = None
 def _read_forum_lastpost(cell: Selector, row: ForumRow, now: datetime | None, tz: tzinfo) -> None:
     box = cell.css("span.smalltext") or [cell]
     row.last_post_tid = query_int(box[0].xpath(".//a[contains(@href, 'showthread.php')]/@href").get(), "tid")
-    author = box[0].xpath(".//a[contains(@href, 'member.php')]")
-    row.last_post_author = author_name(author[-1]) if author else None
+    has_author = box[0].xpath(".//a[contains(@href, 'member.php')]")
+    row.last_post_author = member_name(box[0], last=True) if has_author else None
     # The date sits between the first and the second <br />.
     text: list[str] = []
     title = None
@@ -544,8 +562,7 @@ def _parse_thread_row(span: Selector, fid: int | None, now: datetime | None, tz:
     if subject_td:
         author_box = subject_td[0].xpath(f".//*[{_has_class('author')}]")
         if author_box:
-            profile = author_box[0].xpath(".//a[contains(@href, 'member.php')]")
-            thread.author = author_name(profile[0] if profile else author_box[0])
+            thread.author = member_name(author_box[0])
         started = subject_td[0].xpath(f".//*[{_has_class('thread_start_datetime')}]")
         if started:
             thread.started_at = date_in(started[0], now=now, tz=tz)
@@ -606,9 +623,11 @@ def parse_thread_page(html: str | bytes, url: str, *, now: datetime | None = Non
         item = CmtForumPost(pid=pid, tid=page.tid)
         author = post.xpath(f".//div[{_has_class('author_information')}]")
         if author:
-            profile = author[0].xpath(".//a[contains(@href, 'member.php')]")
-            item.author = author_name(profile[0] if profile else author[0].xpath(".//strong")[0]) \
-                if profile or author[0].xpath(".//strong") else None
+            name_box = author[0].xpath(".//strong")
+            if author[0].xpath(".//a[contains(@href, 'member.php')]"):
+                item.author = member_name(author[0])
+            elif name_box:  # a guest: the name without a profile link
+                item.author = author_name(name_box[0])
         date = post.css("span.post_date")
         if date:
             item.posted_at = date_in(date[0], now=now, tz=tz, exclude_class="post_edit")
