@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-from html import escape
 
 from soundscraping.parsers.cambridge_mt import encode_cfemail
 from tests.replica.cambridge_mt.world import (
@@ -40,13 +39,19 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # --- small pieces ---------------------------------------------------------------------
 
 
+def _html(text: str) -> str:
+    """MyBB's htmlspecialchars_uni(): ``& < > "`` escaped, apostrophes left
+    as they are (the real genre page shows ``Ale Lak: 'Nosso Mundo…'``)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
 def cf_text(text: str, in_link: bool = False) -> str:
     """Escaped text with e-mail addresses hidden the way Cloudflare does:
     a ``<span>`` inside links, an ``<a href="/cdn-cgi/l/email-protection">``
     elsewhere, ``[email&#160;protected]`` as the visible text."""
     out, pos = [], 0
     for m in _EMAIL.finditer(text):
-        out.append(escape(text[pos:m.start()]))
+        out.append(_html(text[pos:m.start()]))
         key = 0x20 + (sum(map(ord, m.group(0))) % 0xD0)
         data = encode_cfemail(m.group(0), key)
         if in_link:
@@ -55,7 +60,7 @@ def cf_text(text: str, in_link: bool = False) -> str:
             out.append(f'<a href="/cdn-cgi/l/email-protection" class="__cf_email__" '
                        f'data-cfemail="{data}">[email&#160;protected]</a>')
         pos = m.end()
-    out.append(escape(text[pos:]))
+    out.append(_html(text[pos:]))
     return "".join(out)
 
 
@@ -101,7 +106,7 @@ def _head(base: str, title: str, template: str) -> str:
     return f"""<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd"><!-- start: {template} -->
 <html xml:lang="en" lang="en" xmlns="http://www.w3.org/1999/xhtml">
 <head>
-<title>{escape(title)}</title>
+<title>{_html(title)}</title>
 <!-- start: headerinclude -->
 <link rel="alternate" type="application/rss+xml" title="Latest Threads (RSS 2.0)" href="{base}/syndication.php" />
 <meta http-equiv="Content-Type" content="text/html; charset=UTF-8" />
@@ -243,7 +248,7 @@ def _forum_row(base: str, fid: int, name: str, threads: list[Thread], bg: str, n
         short = subject if len(subject) <= 25 else subject[:25] + "..."
         lastpost = (
             '<!-- start: forumbit_depth2_forum_lastpost -->\n<span class="smalltext">\n'
-            f'<a href="showthread.php?tid={last_thread.tid}&amp;action=lastpost" title="{escape(subject)}">'
+            f'<a href="showthread.php?tid={last_thread.tid}&amp;action=lastpost" title="{_html(subject)}">'
             f"<strong>{cf_text(short, True)}</strong></a>\n"
             f"<br />{mybb_date(last.dateline, now)}<br />by {_profile(base, last.user)}</span>\n"
             "<!-- end: forumbit_depth2_forum_lastpost -->")
@@ -270,7 +275,7 @@ def _subforums(base: str, title: str, rows: list[tuple[int, str, list[Thread]]],
     return f"""<!-- start: forumdisplay_subforums -->
 <table border="0" cellspacing="0" cellpadding="5" class="tborder">
 <tr>
-<td class="thead" colspan="5" align="center"><strong>Forums in '{escape(title)}'</strong></td>
+<td class="thead" colspan="5" align="center"><strong>Forums in '{_html(title)}'</strong></td>
 </tr>
 <tr>
 <td class="tcat" width="2%">&nbsp;</td>
@@ -437,7 +442,7 @@ def _segments(library: Library, line: list[Segment]) -> str:
     for seg in line:
         if seg.kind == "link" and seg.url:
             url = library.url(seg.url) if seg.url.split("/")[2].endswith(".example.net") else seg.url
-            out.append(f'<a href="{escape(url or "")}" target="_blank" rel="noopener" class="mycode_url">'
+            out.append(f'<a href="{_html(url or "")}" target="_blank" rel="noopener" class="mycode_url">'
                        f"{cf_text(seg.text, True)}</a>")
         else:
             out.append(cf_text(seg.text))
@@ -473,7 +478,7 @@ def _attachment(base: str, att: Attachment, dateline: int) -> str:
     ext = att.filename.rsplit(".", 1)[-1].lower()
     icon = (f'<!-- start: attachment_icon --><img src="{base}/images/attachtypes/{"audio" if ext in ("mp3", "wav") else ext}.png" '
             f'title="{ext.upper()} File" border="0" alt=".{ext}" /><!-- end: attachment_icon -->')
-    name = escape(att.filename)
+    name = _html(att.filename)
     if att.style == "player":
         return ("<!-- start: postbit_attachments_attachment -->\n<br />"
                 f'{icon}&nbsp;&nbsp;{name}&nbsp;--&nbsp;<a href="attachment.php?aid={att.aid}">(Download: {att.size_text})</a>\n'
@@ -526,7 +531,7 @@ def _postbit(base: str, library: Library, thread: Thread, post: Post, number: in
 	<div class="post_head">
 		<!-- start: postbit_posturl -->
 <div class="float_right" style="vertical-align: top">
-<strong><a href="showthread.php?tid={thread.tid}&amp;pid={post.pid}#pid{post.pid}" title="{escape(thread.subject)}">#{number}</a></strong>
+<strong><a href="showthread.php?tid={thread.tid}&amp;pid={post.pid}#pid{post.pid}" title="{_html(thread.subject)}">#{number}</a></strong>
 </div>
 <!-- end: postbit_posturl -->
 		<span class="post_date">{mybb_date(post.dateline, now)} <span class="post_edit" id="edited_by_{post.pid}">{edit}</span></span>
