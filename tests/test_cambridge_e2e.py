@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from soundscraping.media import media_path
-from soundscraping.parsers.cambridge_mt import is_direct_audio
+from soundscraping.parsers.cambridge_mt import attachment_aid, is_direct_audio
 from tests.conftest import S3
 from tests.crawl import query, run_crawl
 from tests.replica.cambridge_mt import CambridgeReplica, Forum, ForumConfig, Library, Quirks, build_forum, load_library
@@ -113,6 +113,13 @@ def test_forum_into_postgres_with_mixes(tmp_path: Path, pg_url: str) -> None:
         assert replica.stats["forum_max_in_flight"] == 1, "one request at a time to the forum"
         both = {sf.markup for sf in forum.song_forums.values() if sf.threads}
         assert both == {"2024", "2025"}
+        # Attachment file names (issue 9): the name each template shows — for the player template the
+        # text between "&nbsp;&nbsp;" and "&nbsp;--&nbsp;", never its "(Download: N MB)" link text.
+        stored_names = {attachment_aid(url): row[3] for (url, _pid), row in mixes.items()
+                        if row[1] in ("audio", "attachment")}
+        assert stored_names == {aid: att.filename for aid, att in forum.attachments.items()}
+        assert {att.style for att in forum.attachments.values()} == {"player", "stock"}
+        assert result.stat("soundscraping/forum/mixes/attachment_without_filename") == 0
 
         # download=mixes: attachments and direct audio links stored, each its own file.
         downloadable = {key: row for key, row in mixes.items() if row[1] in ("attachment", "audio")

@@ -474,6 +474,24 @@ def author_name(node: Any) -> str | None:
     return name or None
 
 
+def member_name(box: Selector, *, last: bool = False) -> str | None:
+    """The user name of the (first, or ``last``) profile link in ``box``.
+
+    Cloudflare hides an e-mail-like name as ``<span class="__cf_email__">``
+    inside the link, or as its own ``<a href="/cdn-cgi/l/email-protection"
+    class="__cf_email__">`` (cambridge-mt.md §2.4); an HTML parser moves such
+    a nested link out, leaving the profile link empty and the e-mail link
+    right after it.  Without a profile link, the box's text is the name."""
+    profiles = box.xpath(".//a[contains(@href, 'member.php')]")
+    if not profiles:
+        return author_name(box)
+    profile = profiles[-1] if last else profiles[0]
+    if name := author_name(profile):
+        return name
+    hidden = profile.xpath(f"following-sibling::*[1][{_has_class('__cf_email__')}]")
+    return author_name(hidden[0]) if hidden else None
+
+
 def parse_forum_page(html: str | bytes, url: str, *, now: datetime | None = None,
                      tz: tzinfo = UTC) -> ForumPage:
     """A ``forumdisplay.php`` page: its sub-forum rows, its threads (both
@@ -510,8 +528,8 @@ def parse_forum_page(html: str | bytes, url: str, *, now: datetime | None = None
 def _read_forum_lastpost(cell: Selector, row: ForumRow, now: datetime | None, tz: tzinfo) -> None:
     box = cell.css("span.smalltext") or [cell]
     row.last_post_tid = query_int(box[0].xpath(".//a[contains(@href, 'showthread.php')]/@href").get(), "tid")
-    author = box[0].xpath(".//a[contains(@href, 'member.php')]")
-    row.last_post_author = author_name(author[-1]) if author else None
+    has_author = box[0].xpath(".//a[contains(@href, 'member.php')]")
+    row.last_post_author = member_name(box[0], last=True) if has_author else None
     # The date sits between the first and the second <br />.
     text: list[str] = []
     title = None
@@ -544,8 +562,7 @@ def _parse_thread_row(span: Selector, fid: int | None, now: datetime | None, tz:
     if subject_td:
         author_box = subject_td[0].xpath(f".//*[{_has_class('author')}]")
         if author_box:
-            profile = author_box[0].xpath(".//a[contains(@href, 'member.php')]")
-            thread.author = author_name(profile[0] if profile else author_box[0])
+            thread.author = member_name(author_box[0])
         started = subject_td[0].xpath(f".//*[{_has_class('thread_start_datetime')}]")
         if started:
             thread.started_at = date_in(started[0], now=now, tz=tz)
@@ -606,9 +623,11 @@ def parse_thread_page(html: str | bytes, url: str, *, now: datetime | None = Non
         item = CmtForumPost(pid=pid, tid=page.tid)
         author = post.xpath(f".//div[{_has_class('author_information')}]")
         if author:
-            profile = author[0].xpath(".//a[contains(@href, 'member.php')]")
-            item.author = author_name(profile[0] if profile else author[0].xpath(".//strong")[0]) \
-                if profile or author[0].xpath(".//strong") else None
+            name_box = author[0].xpath(".//strong")
+            if author[0].xpath(".//a[contains(@href, 'member.php')]"):
+                item.author = member_name(author[0])
+            elif name_box:  # a guest: the name without a profile link
+                item.author = author_name(name_box[0])
         date = post.css("span.post_date")
         if date:
             item.posted_at = date_in(date[0], now=now, tz=tz, exclude_class="post_edit")
@@ -622,84 +641,182 @@ def parse_thread_page(html: str | bytes, url: str, *, now: datetime | None = Non
 
 def _post_mixes(post: Selector, base_url: str, pid: int, tid: int | None) -> list[CmtMix]:
     mixes: dict[str, CmtMix] = {}
-    filenames = _attachment_filenames(post, base_url)
 
     def add(url: str, kind: str, filename: str | None) -> None:
         known = mixes.get(url)
         if known is None:
             mixes[url] = CmtMix(url=url, pid=pid, tid=tid, kind=kind, host=urlsplit(url).netloc,
                                 filename=filename)
-        elif kind == "audio":
+            return
+        if kind == "audio":
             known.kind = "audio"  # an attachment with a player is an audio mix
-        if known is not None and not known.filename:
-            known.filename = filename
+        known.filename = known.filename or filename
 
+    for att in parse_attachments(post, base_url):
+        add(att.url, "audio" if att.player else "attachment", att.filename)
+    # <audio> players of files that are not attachments (rare: a hot-linked MP3).
     for src in post.xpath(".//audio/@src | .//audio/source/@src").getall():
         full = urljoin(base_url, src.strip())
-        add(full, "audio", filenames.get(full) or _filename_of(full))
-    for href in post.xpath(".//a[contains(@href, 'attachment.php?aid=')]/@href").getall():
-        full = urljoin(base_url, href.strip())
-        add(full, "attachment", filenames.get(full))
+        if attachment_aid(full) is None:
+            add(full, "audio", url_filename(full))
     body = post.css("div.post_body")
     if body:
         # Links quoted from other posts are those posts' mixes, not this one's.
         for href in body[0].xpath(".//a[@href and not(ancestor::blockquote)]/@href").getall():
             full = urljoin(base_url, href.strip())
-            if "attachment.php" in full or full in mixes or not is_mix_link(full):
+            if attachment_aid(full) is not None or full in mixes or not is_mix_link(full):
                 continue
             add(full, "external", url_filename(full))
     return list(mixes.values())
 
 
-def _events(el: Any) -> Iterable[tuple[str, Any]]:
-    """("start", el) … ("end", el) in document order, comments included
-    (lxml's iterwalk skips them, and with them the text that follows)."""
-    yield "start", el
-    for child in el:
-        yield from _events(child)
-    yield "end", el
+# --- attachments ------------------------------------------------------------------------
 
 
-def _filename_of(url: str) -> str | None:
-    return None if "attachment.php" in url else url_filename(url)
+@dataclass
+class PostAttachment:
+    """One attachment of a post, as the page shows it."""
+
+    aid: int
+    url: str  # absolute attachment.php?aid=N
+    filename: str | None = None
+    size_text: str | None = None  # as shown: "5.67 MB", "20.5 KB"
+    size_bytes: int | None = None  # from size_text (MyBB's units are 1024-based): approximate
+    downloads: int | None = None  # stock template only
+    player: bool = False  # an <audio> element plays it in the page
 
 
-def _attachment_filenames(post: Selector, base_url: str) -> dict[str, str]:
-    """Attachment URL → file name, from the stock template (the link text),
-    the thumbnail template (``title="Filename: …"``) or Cambridge's player
-    template (the name between ``&nbsp;&nbsp;`` and ``&nbsp;--&nbsp;``)."""
-    names: dict[str, str] = {}
-    for a in post.xpath(".//a[contains(@href, 'attachment.php?aid=')]"):
-        url = urljoin(base_url, a.attrib["href"].strip())
-        text = inline_text(a)
-        if text and not re.match(r"(?i)download\b", text) and "." in text:
-            names.setdefault(url, text)
-            continue
-        title = a.xpath(".//img/@title").get() or ""
-        if m := re.search(r"Filename:\s*(.+?)\s*(?:[\r\n]|Size:|$)", title):
-            names.setdefault(url, m.group(1).strip())
-    # Player template: walk the attachment area in document order; the text
-    # since the last <br /> holds "  name -- " before the player.
-    for area in post.xpath(".//fieldset | .//div[contains(@class, 'post_body')]"):
-        segment: list[str] = []
-        for event, node in _events(area.root):
-            if not isinstance(node.tag, str):
-                if event == "end":
-                    segment.append(node.tail or "")
-                continue
-            tag = node.tag.lower()
-            if event == "end":
-                if node is not area.root:
-                    segment.append(node.tail or "")
-                continue
-            if tag == "br":
-                segment = []
-                continue
-            src = node.get("src") or node.get("href") or ""
-            if tag in ("audio", "source", "a") and "attachment.php" in src:
-                text = "".join(segment)
-                if m := (re.search(r"\u00a0\u00a0\s*(.+?)\s*\u00a0--\u00a0", text)
-                         or re.search(r"(\S[^\u00a0]*?)\s*\u00a0?--\u00a0?\s*$", text)):
-                    names.setdefault(urljoin(base_url, src.strip()), m.group(1).strip())
-            segment.append(node.text or "")
-    return names
+_AID = re.compile(r"(?:^|/)attachment\.php\?(?:[^#]*?&(?:amp;)?)?aid=(\d+)", re.I)
+_SIZE = r"\d[\d.,]*\s*(?:bytes|[KMGTP]i?B)"
+# The Cambridge player template's link text: "Download: 5.67 MB", also seen
+# as "(Download: 5.67 MB)"; never a file name.
+_DOWNLOAD_LABEL = re.compile(rf"^\(?\s*Download\b\s*:?\s*(?P<size>{_SIZE})?\s*\)?$", re.I)
+# Stock MyBB: the text after the link, "(Size: 5.67 MB / Downloads: 12)".
+_STOCK_META = re.compile(rf"^\s*\(\s*Size\s*:\s*(?P<size>{_SIZE})\s*(?:/\s*Downloads\s*:\s*(?P<n>[\d,.]+))?", re.I)
+# Thumbnail/image templates: title="Filename: x.png&#13;Size: 20 KB&#13;…".
+_TITLE_FILENAME = re.compile(r"Filename:\s*(?P<name>[^\r\n]+?)\s*(?:[\r\n]|Size:|$)")
+_TITLE_SIZE = re.compile(rf"Size:\s*(?P<size>{_SIZE})")
+# Cambridge player template: "{icon}&nbsp;&nbsp;file.mp3&nbsp;--&nbsp;<a …>".
+# The separator may be followed by the opening bracket of "(<a>Download: …</a>)".
+_NAME_SEPARATOR = re.compile(r"\s*(?:-{2,}|[\u2013\u2014])\s*[(\[]?\s*$")
+_NAME_START = re.compile(r"\u00a0[ \t\r\n]*\u00a0")
+# Elements that end the text run a player-template file name is read from.
+_RUN_BREAKS = _BLOCK_TAGS | {"br", "img", "a", "audio", "video", "source", "iframe", "object", "embed", "input"}
+_PLAYERS = frozenset({"audio", "video"})
+_UNITS_BYTES = {"bytes": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40, "pb": 1 << 50}
+
+
+def attachment_aid(url: str | None) -> int | None:
+    """The ``aid`` of a MyBB ``attachment.php?aid=N`` URL (``&amp;`` or not),
+    None for thumbnails (``attachment.php?thumbnail=N``) and other URLs."""
+    if not url:
+        return None
+    match = _AID.search(url.strip())
+    return int(match.group(1)) if match else None
+
+
+def parse_size(text: str | None) -> int | None:
+    """``"5.67 MB"`` → 5945425 (MyBB's 1024-based units); None when unreadable."""
+    match = re.match(r"^\s*(\d[\d,]*(?:\.\d+)?)\s*(bytes|[KMGTP])i?B?\s*$", text or "", re.I)
+    if not match:
+        return None
+    unit = match.group(2).lower()
+    factor = _UNITS_BYTES["bytes" if unit == "bytes" else unit + "b"]
+    return round(float(match.group(1).replace(",", "")) * factor)
+
+
+def _name_before(run: str) -> str | None:
+    """The file name of the Cambridge player template in the text run before
+    the attachment's link or player: what sits between ``&nbsp;&nbsp;`` and
+    ``&nbsp;--&nbsp;`` (spaces and non-breaking spaces in any mix)."""
+    separator = _NAME_SEPARATOR.search(run)
+    if separator is None:
+        return None
+    name = _NAME_START.split(run[: separator.start()])[-1]
+    name = " ".join(name.split())
+    return name if name and not _DOWNLOAD_LABEL.match(name) else None
+
+
+def parse_attachments(post: Selector, base_url: str) -> list[PostAttachment]:
+    """Every attachment of a post (its ``Attached Files`` fieldset and any
+    placed in the message), in page order, from each template the forum uses:
+
+    * Cambridge's player template: ``<audio><source src="…attachment.php?aid=N">``
+      and ``{icon}&nbsp;&nbsp;file.mp3&nbsp;--&nbsp;<a href="attachment.php?aid=N">(Download: 5.67 MB)</a>``
+      (the player before, between or after; the link text is never the name);
+    * stock MyBB: ``<a href="attachment.php?aid=N" …>file.mp3</a> (Size: 5.67 MB / Downloads: 12)``;
+    * MyBB's thumbnail and image templates (``title="Filename: …"``).
+
+    Attachments inside quotes belong to the quoted post and are left out."""
+    found: dict[int, PostAttachment] = {}
+    run: list[str] = []  # text since the last element that breaks a run
+
+    def attachment(aid: int, url: str, *, prefer_url: bool) -> PostAttachment:
+        att = found.get(aid)
+        if att is None:
+            att = found[aid] = PostAttachment(aid=aid, url=url)
+        elif prefer_url:
+            att.url = url  # the page's own link (relative to the page) over a player's absolute src
+        if att.filename is None:
+            att.filename = _name_before("".join(run))
+        return att
+
+    def visit(el: Any) -> None:
+        if not isinstance(el.tag, str):  # comment or processing instruction
+            run.append(el.tail or "")
+            return
+        tag = el.tag.lower()
+        if tag == "blockquote":
+            run.clear()
+            run.append(el.tail or "")
+            return
+        ref = el.get("href") if tag == "a" else el.get("src") if tag in ("audio", "source", "img") else None
+        aid = attachment_aid(ref)
+        if aid is not None:
+            att = attachment(aid, urljoin(base_url, ref.strip()), prefer_url=tag == "a")
+            if tag in ("audio", "source"):
+                att.player = True
+            elif tag == "img":  # image template: the name is in the title
+                _read_image_title(el.get("title"), att)
+            else:
+                _read_attachment_link(el, att)
+                for img in el.iter("img"):  # thumbnail template: likewise
+                    _read_image_title(img.get("title"), att)
+        if tag in _RUN_BREAKS and tag not in _PLAYERS:  # a player's <source> still follows the name
+            run.clear()
+        else:
+            run.append(el.text or "")
+        if tag != "a" or aid is None:  # an attachment link's own text is no file name
+            for child in el:
+                visit(child)
+        if tag in _RUN_BREAKS:
+            run.clear()
+        run.append(el.tail or "")
+
+    for area in post.xpath(f".//div[{_has_class('post_body')}] | .//fieldset[not(ancestor::blockquote)]"):
+        run.clear()
+        visit(area.root)
+    return list(found.values())
+
+
+def _read_attachment_link(link: Any, att: PostAttachment) -> None:
+    text = inline_text(link)
+    if label := _DOWNLOAD_LABEL.match(text):
+        att.size_text = att.size_text or label.group("size")
+    elif text and att.filename is None:
+        att.filename = text  # stock template: the link is the file name
+    if meta := _STOCK_META.match(" ".join((link.tail or "").split())):
+        att.size_text = att.size_text or meta.group("size")
+        if meta.group("n"):
+            att.downloads = parse_count(meta.group("n"))
+    att.size_bytes = parse_size(att.size_text)
+
+
+def _read_image_title(title: str | None, att: PostAttachment) -> None:
+    if not title:
+        return
+    if att.filename is None and (name := _TITLE_FILENAME.search(title)):
+        att.filename = name.group("name").strip()
+    if att.size_text is None and (size := _TITLE_SIZE.search(title)):
+        att.size_text = size.group("size")
+        att.size_bytes = parse_size(att.size_text)

@@ -199,6 +199,11 @@ class CambridgeForumSpider(SoundscrapingSpider):
             if self.download == "mixes" and (mix.kind in ("attachment", "audio") or is_direct_audio(mix.url)):
                 mix.file_urls = [mix.url]
             self.count(f"soundscraping/forum/mixes/{mix.kind}")
+            if mix.kind in ("attachment", "audio") and not mix.filename:
+                # Stored all the same; a run of these means the attachment markup changed.
+                self.count("soundscraping/forum/mixes/attachment_without_filename")
+                self.logger.warning("Attachment without a file name in post %d (%s): %s", mix.pid,
+                                    self.context(response), mix.url)
             yield mix
 
     def on_thread_error(self, failure: Failure) -> Iterator[Any]:

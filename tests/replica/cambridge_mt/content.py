@@ -2,8 +2,8 @@
 
 * ``zip_bytes``: a real (stored) ZIP of ``NN_Instrument.wav`` files in the
   ``<Artist>_<Title>_Full/`` folder, with ``__MACOSX/`` junk when asked.
-* ``mp3_bytes`` / ``wav_bytes`` / ``png_bytes``: small files that start like the real
-  formats.
+* ``mp3_bytes`` / ``wav_bytes``: small files that start like the real formats;
+  ``audio_file``: one of them cut to an exact size (forum attachments).
 * ``StreamFile``: a file of any size (1.5 GB and more) whose bytes at any offset
   are computed, never stored: 1 MiB blocks, each a different rotation of one
   pseudo-random block, so a resume at a wrong offset changes the checksum.
@@ -16,11 +16,10 @@ import io
 import random
 import struct
 import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["BLOCK", "StreamFile", "mp3_bytes", "png_bytes", "wav_bytes", "zip_bytes"]
+__all__ = ["BLOCK", "StreamFile", "audio_file", "mp3_bytes", "wav_bytes", "zip_bytes"]
 
 BLOCK = 1 << 20  # 1 MiB
 
@@ -55,15 +54,13 @@ def mp3_bytes(seed: object, frames: int = 24) -> bytes:
     return bytes(out)
 
 
-def png_bytes(seed: object) -> bytes:
-    rgb = bytes(_rng("png", seed).randrange(256) for _ in range(3))
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-    row = b"\x00" + rgb * 16
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * 16)) + chunk(b"IEND", b""))
+def audio_file(seed: object, ext: str, size: int) -> bytes:
+    """An MP3 (``ext`` "mp3") or WAV (else) of exactly ``size`` bytes, so the
+    size a page shows is the size that is served."""
+    if ext == "mp3":
+        return mp3_bytes(seed, frames=size // 417 + 1)[:size]
+    data = wav_bytes(seed, samples=max(0, size - 44) // 2)
+    return data + b"\0" * (size - len(data))
 
 
 def zip_bytes(folder: str, tracks: int, seed: object, *, first_track: int = 1, macosx: bool = False,

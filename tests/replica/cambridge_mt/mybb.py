@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-from html import escape
 
 from soundscraping.parsers.cambridge_mt import encode_cfemail
 from tests.replica.cambridge_mt.world import (
@@ -40,13 +39,19 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # --- small pieces ---------------------------------------------------------------------
 
 
+def _html(text: str) -> str:
+    """MyBB's htmlspecialchars_uni(): ``& < > "`` escaped, apostrophes left
+    as they are (the real genre page shows ``Ale Lak: 'Nosso Mundo…'``)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
 def cf_text(text: str, in_link: bool = False) -> str:
     """Escaped text with e-mail addresses hidden the way Cloudflare does:
     a ``<span>`` inside links, an ``<a href="/cdn-cgi/l/email-protection">``
     elsewhere, ``[email&#160;protected]`` as the visible text."""
     out, pos = [], 0
     for m in _EMAIL.finditer(text):
-        out.append(escape(text[pos:m.start()]))
+        out.append(_html(text[pos:m.start()]))
         key = 0x20 + (sum(map(ord, m.group(0))) % 0xD0)
         data = encode_cfemail(m.group(0), key)
         if in_link:
@@ -55,7 +60,7 @@ def cf_text(text: str, in_link: bool = False) -> str:
             out.append(f'<a href="/cdn-cgi/l/email-protection" class="__cf_email__" '
                        f'data-cfemail="{data}">[email&#160;protected]</a>')
         pos = m.end()
-    out.append(escape(text[pos:]))
+    out.append(_html(text[pos:]))
     return "".join(out)
 
 
@@ -88,15 +93,20 @@ def mybb_date(t: int, now: int | None = None) -> str:
 
 
 def _profile(base: str, user: User) -> str:
+    """A profile link.  An e-mail-like user name is hidden the way the
+    reference shows it for user names (§2.4): Cloudflare's own
+    ``<a href="/cdn-cgi/l/email-protection" class="__cf_email__">``, here inside
+    the profile link (the uid stays known), which HTML parsers split into two
+    sibling links — the stricter case next to Cloudflare's in-link ``<span>``."""
     return (f'<a href="{base}/member.php?action=profile&amp;uid={user.uid}">'
-            f"{cf_text(user.name, in_link=True)}</a>")
+            f"{cf_text(user.name)}</a>")
 
 
 def _head(base: str, title: str, template: str) -> str:
     return f"""<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd"><!-- start: {template} -->
 <html xml:lang="en" lang="en" xmlns="http://www.w3.org/1999/xhtml">
 <head>
-<title>{escape(title)}</title>
+<title>{_html(title)}</title>
 <!-- start: headerinclude -->
 <link rel="alternate" type="application/rss+xml" title="Latest Threads (RSS 2.0)" href="{base}/syndication.php" />
 <meta http-equiv="Content-Type" content="text/html; charset=UTF-8" />
@@ -238,7 +248,7 @@ def _forum_row(base: str, fid: int, name: str, threads: list[Thread], bg: str, n
         short = subject if len(subject) <= 25 else subject[:25] + "..."
         lastpost = (
             '<!-- start: forumbit_depth2_forum_lastpost -->\n<span class="smalltext">\n'
-            f'<a href="showthread.php?tid={last_thread.tid}&amp;action=lastpost" title="{escape(subject)}">'
+            f'<a href="showthread.php?tid={last_thread.tid}&amp;action=lastpost" title="{_html(subject)}">'
             f"<strong>{cf_text(short, True)}</strong></a>\n"
             f"<br />{mybb_date(last.dateline, now)}<br />by {_profile(base, last.user)}</span>\n"
             "<!-- end: forumbit_depth2_forum_lastpost -->")
@@ -265,7 +275,7 @@ def _subforums(base: str, title: str, rows: list[tuple[int, str, list[Thread]]],
     return f"""<!-- start: forumdisplay_subforums -->
 <table border="0" cellspacing="0" cellpadding="5" class="tborder">
 <tr>
-<td class="thead" colspan="5" align="center"><strong>Forums in '{escape(title)}'</strong></td>
+<td class="thead" colspan="5" align="center"><strong>Forums in '{_html(title)}'</strong></td>
 </tr>
 <tr>
 <td class="tcat" width="2%">&nbsp;</td>
@@ -285,8 +295,8 @@ def _sort_key(name: str) -> str:
 
 
 def _thread_row(base: str, forum: SongForum, thread: Thread, bg: str, now: int, lastvisit: int | None) -> str:
-    sticky = " forumdisplay_sticky" if thread.sticky else ""
-    cls = f"{bg}{sticky}"
+    # MyBB 1.8 (forumdisplay.php): every cell of a row carries the thread type.
+    cls = bg + (" forumdisplay_sticky" if thread.sticky else " forumdisplay_regular")
     is_new = lastvisit is None or thread.last.dateline > lastvisit
     folder = ("new" if is_new else "") + ("hot" if len(thread.posts) >= 15 else "") + "folder"
     subject_class = "subject_new" if is_new else "subject_old"
@@ -313,18 +323,19 @@ def _thread_row(base: str, forum: SongForum, thread: Thread, bg: str, now: int, 
     rating = f"{thread.votes} Vote(s) - {thread.rating:g} out of 5 in Average" if thread.votes else \
         "0 Vote(s) - 0 out of 5 in Average"
     last = thread.last
+    # The whoposted link keeps a bare "&", as in MyBB's template and the reference (§2.3).
     return f"""<!-- start: forumdisplay_thread -->
 <tr class="inline_row">
 	<td align="center" class="{cls}" width="2%"><span class="thread_status {folder}" title="{"New posts" if is_new else "No new posts"}">&nbsp;</span></td>
 	<td align="center" class="{cls}" width="2%">&nbsp;</td>
-	<td class="{cls} forumdisplay_regular">
+	<td class="{cls}">
 		{clip}
 		<div>
 			<span>{"<strong>Sticky:</strong> " if thread.sticky else ""}{subject}{multipage}</span>
 			{author}
 		</div>
 	</td>
-	<td align="center" class="{cls}"><a href="{base}/misc.php?action=whoposted&amp;tid={thread.tid}" onclick="MyBB.whoPosted({thread.tid}); return false;">{len(thread.posts) - 1:,}</a></td>
+	<td align="center" class="{cls}"><a href="{base}/misc.php?action=whoposted&tid={thread.tid}" onclick="MyBB.whoPosted({thread.tid}); return false;">{len(thread.posts) - 1:,}</a></td>
 	<td align="center" class="{cls}">{thread.views:,}</td>
 	<td align="center" class="{cls}" id="rating_table_{thread.tid}">
 		<ul class="star_rating" id="rating_thread_{thread.tid}">
@@ -431,7 +442,7 @@ def _segments(library: Library, line: list[Segment]) -> str:
     for seg in line:
         if seg.kind == "link" and seg.url:
             url = library.url(seg.url) if seg.url.split("/")[2].endswith(".example.net") else seg.url
-            out.append(f'<a href="{escape(url or "")}" target="_blank" rel="noopener" class="mycode_url">'
+            out.append(f'<a href="{_html(url or "")}" target="_blank" rel="noopener" class="mycode_url">'
                        f"{cf_text(seg.text, True)}</a>")
         else:
             out.append(cf_text(seg.text))
@@ -449,23 +460,30 @@ def _message(library: Library, post: Post) -> str:
 
 
 def _attachment(base: str, att: Attachment, dateline: int) -> str:
+    """One line of the ``Attached Files`` fieldset, in the two shapes of
+    cambridge-mt.md §2.4 and nothing else.
+
+    * ``player`` (Cambridge's customised template for MP3 attachments): the file
+      name between ``&nbsp;&nbsp;`` and ``&nbsp;--&nbsp;``, then the ``<a>`` whose
+      text is ``(Download: N MB)`` (issue 9 quotes it with the brackets inside
+      the link: the stricter reading, a link text that holds a "." like a file
+      name), then the ``<audio>`` player with its absolute ``<source src>``.
+      Where the player sits is not documented (reference: "exact order [I]"):
+      here after the link.  Attributes beyond ``href``/``src`` are not shown by
+      the reference, so there are none, and no "Downloads" count.
+    * ``stock``: MyBB 1.8's postbit_attachments_attachment, verbatim.
+
+    Both start with MyBB's ``<br />{icon}&nbsp;&nbsp;`` (the template the
+    reference cites)."""
     ext = att.filename.rsplit(".", 1)[-1].lower()
     icon = (f'<!-- start: attachment_icon --><img src="{base}/images/attachtypes/{"audio" if ext in ("mp3", "wav") else ext}.png" '
             f'title="{ext.upper()} File" border="0" alt=".{ext}" /><!-- end: attachment_icon -->')
-    name = escape(att.filename)
+    name = _html(att.filename)
     if att.style == "player":
         return ("<!-- start: postbit_attachments_attachment -->\n<br />"
-                f"{icon}&nbsp;&nbsp;{name}&nbsp;--&nbsp;<audio controls=\"controls\" preload=\"none\">"
-                f'<source src="{base}/attachment.php?aid={att.aid}" type="audio/mpeg" />'
-                "Your browser does not support the audio element.</audio> "
-                f'<a href="attachment.php?aid={att.aid}" target="_blank">Download: {att.size_text}</a> '
-                f"(Downloads: {att.downloads:,})\n<!-- end: postbit_attachments_attachment -->")
-    if att.style == "thumbnail":
-        return ("<!-- start: postbit_attachments_thumbnails_thumbnail -->\n"
-                f'<a href="attachment.php?aid={att.aid}" target="_blank"><img src="attachment.php?thumbnail={att.aid}" '
-                f'class="attachment" alt="" title="Filename: {name}&#13;Size: {att.size_text}&#13;'
-                f'Downloads: {att.downloads}" /></a>&nbsp;&nbsp;&nbsp;\n'
-                "<!-- end: postbit_attachments_thumbnails_thumbnail -->")
+                f'{icon}&nbsp;&nbsp;{name}&nbsp;--&nbsp;<a href="attachment.php?aid={att.aid}">(Download: {att.size_text})</a>\n'
+                f'<audio controls="controls"><source src="{base}/attachment.php?aid={att.aid}" /></audio>'
+                "\n<!-- end: postbit_attachments_attachment -->")
     return ("<!-- start: postbit_attachments_attachment -->\n<br />"
             f'{icon}&nbsp;&nbsp;<a href="attachment.php?aid={att.aid}" target="_blank" '
             f'title="{_d(dateline)}, {_hm(dateline)}">{name}</a> (Size: {att.size_text} / Downloads: {att.downloads:,})'
@@ -480,13 +498,10 @@ def _postbit(base: str, library: Library, thread: Thread, post: Post, number: in
                 f" by {_profile(base, user)}.)</span>")
     attachments = ""
     if post.attachments:
-        thumbs = "".join(_attachment(base, a, post.dateline) for a in post.attachments if a.style == "thumbnail")
-        listed = "".join(_attachment(base, a, post.dateline) for a in post.attachments if a.style != "thumbnail")
-        if thumbs:
-            thumbs = f"<!-- start: postbit_attachments_thumbnails -->\n<br />\n{thumbs}\n<br />\n" \
-                     "<!-- end: postbit_attachments_thumbnails -->"
-        attachments = ('<!-- start: postbit_attachments -->\n<br />\n<fieldset>\n<legend><strong>Attached Files'
-                       f"</strong></legend>\n{thumbs}{listed}\n</fieldset>\n<!-- end: postbit_attachments -->")
+        # MyBB 1.8's postbit_attachments (thumbnail and image lists empty).
+        listed = "".join(_attachment(base, a, post.dateline) for a in post.attachments)
+        attachments = ('<!-- start: postbit_attachments -->\n<br />\n<br />\n<fieldset>\n<legend><strong>Attached Files'
+                       f"</strong></legend>\n\n\n{listed}\n</fieldset>\n<!-- end: postbit_attachments -->")
     return f"""<!-- start: postbit -->
 <a name="pid{post.pid}" id="pid{post.pid}"></a>
 <div class="post " style="" id="post_{post.pid}">
@@ -516,7 +531,7 @@ def _postbit(base: str, library: Library, thread: Thread, post: Post, number: in
 	<div class="post_head">
 		<!-- start: postbit_posturl -->
 <div class="float_right" style="vertical-align: top">
-<strong><a href="showthread.php?tid={thread.tid}&amp;pid={post.pid}#pid{post.pid}" title="{escape(thread.subject)}">#{number}</a></strong>
+<strong><a href="showthread.php?tid={thread.tid}&amp;pid={post.pid}#pid{post.pid}" title="{_html(thread.subject)}">#{number}</a></strong>
 </div>
 <!-- end: postbit_posturl -->
 		<span class="post_date">{mybb_date(post.dateline, now)} <span class="post_edit" id="edited_by_{post.pid}">{edit}</span></span>

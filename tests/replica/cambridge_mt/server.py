@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import PurePosixPath
 from types import TracebackType
 from typing import Any
@@ -27,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 
-from tests.replica.cambridge_mt.content import BLOCK, StreamFile, mp3_bytes, png_bytes, wav_bytes, zip_bytes
+from tests.replica.cambridge_mt.content import BLOCK, StreamFile, audio_file, mp3_bytes, wav_bytes, zip_bytes
 from tests.replica.cambridge_mt.library import render_library
 from tests.replica.cambridge_mt.mybb import render_forum, render_index, render_thread
 from tests.replica.cambridge_mt.world import Forum, Library, build_forum, load_library
@@ -213,13 +214,8 @@ class CambridgeReplica:
             for att in post.attachments:
                 key = ("forum", f"/attachment.php?aid={att.aid}")
                 ext = att.filename.rsplit(".", 1)[-1].lower()
-                make: Callable[[], bytes]
-                if ext == "png":
-                    make, ctype = (lambda a=att.aid: png_bytes(a)), "image/png"
-                elif ext == "wav":
-                    make, ctype = (lambda a=att.aid: wav_bytes(("att", a), 6000)), "audio/wav"
-                else:
-                    make, ctype = (lambda a=att.aid: mp3_bytes(("att", a), 30)), "audio/mpeg"
+                ctype = "audio/wav" if ext == "wav" else "audio/mpeg"
+                make = partial(audio_file, ("att", att.aid), ext, att.size)
                 self._files[key] = Served(ctype, make=self._cached(key, make),
                                           disposition=f'attachment; filename="{att.filename}"')
         for song in lib.songs:

@@ -30,7 +30,10 @@ __all__ = [
     "METADATA_CSV", "SHARED", "Forum", "ForumConfig", "Library", "Song", "build_forum", "load_library",
 ]
 
-SHARED = Path(__file__).resolve().parents[4] / "shared"
+# The shared folder sits beside the checkout (``<checkout>/../shared``); a git
+# worktree sits one level deeper, so look upwards for it.
+SHARED = next((p / "shared" for p in Path(__file__).resolve().parents[3:] if (p / "shared").is_dir()),
+              Path(__file__).resolve().parents[4] / "shared")
 METADATA_CSV = (SHARED / "samples" / "cambridge-mt" / "sai-soum_cambridge-mt_scrapper" / "multitrack_website"
                 / "metadata_with_fine_genre.csv")
 
@@ -276,15 +279,39 @@ class User:
 
 @dataclass
 class Attachment:
+    """A file attached to a post.  ``style`` is how the post shows it (the two
+    shapes of cambridge-mt.md §2.4): ``player`` — Cambridge's template for MP3
+    attachments (an ``<audio>`` player, the name between ``&nbsp;&nbsp;`` and
+    ``&nbsp;--&nbsp;``, a ``(Download: N MB)`` link); ``stock`` — MyBB's own
+    ``<a>file</a> (Size: … / Downloads: N)``."""
+
     aid: int
     filename: str
-    style: str  # player | stock | thumbnail
-    size_text: str
+    style: str  # player | stock
+    size: int  # bytes of the file the replica serves (the page shows this size)
     downloads: int
 
     @property
     def kind(self) -> str:
         return "audio" if self.style == "player" else "attachment"
+
+    @property
+    def size_text(self) -> str:
+        """The size as the page shows it: in MB with two decimals in the player
+        template (the reference's ``Download: 5.67 MB``; small files show as
+        ``0.02 MB``), MyBB's get_friendly_size() in the stock one."""
+        if self.style == "player":
+            return f"{self.size / (1 << 20):.2f} MB"
+        return friendly_size(self.size)
+
+
+def friendly_size(size: int) -> str:
+    """MyBB's get_friendly_size(): 1024-based units, rounded to 2 decimals,
+    trailing zeros dropped (``20.5 KB``, ``3 MB``, ``512 bytes``)."""
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= factor:
+            return f"{round(size / factor, 2):,.2f}".rstrip("0").rstrip(".") + f" {unit}"
+    return f"{size:,} bytes"
 
 
 @dataclass
@@ -558,18 +585,18 @@ def _key(rng: random.Random, n: int) -> str:
 
 
 def _add_mix(post: Post, thread: Thread, song: Song, rng: random.Random, next_id: Any) -> None:
-    kind = rng.choices(["player", "stock", "thumbnail", "service", "direct_mp3", "direct_wav", "none"],
-                       weights=[40, 12, 5, 25, 8, 4, 6])[0]
+    # Attachments only in the two shapes the reference shows (no image
+    # thumbnails: the reference shows none on this forum).
+    kind = rng.choices(["player", "stock", "service", "direct_mp3", "direct_wav", "none"],
+                       weights=[44, 13, 25, 8, 4, 6])[0]
     base = f"{_slug(song.title)}_{_slug(post.user.name)}"
     if kind in ("player", "stock"):
+        # The player is for MP3 attachments; other files get the stock template.
         ext = "mp3" if kind == "player" or rng.random() < 0.6 else "wav"
         name = f"{base}_mix.{ext}"
-        size = f"{rng.uniform(2, 12):.2f} MB"
+        size = rng.randrange(6_000, 60_000) * 2  # small real files: the page shows "0.02 MB", "20.5 KB"
         post.attachments.append(Attachment(next_id("aid", rng.randrange(1, 5)), name, kind, size,
-                                           rng.randrange(0, 400)))
-    elif kind == "thumbnail":
-        post.attachments.append(Attachment(next_id("aid", rng.randrange(1, 5)), f"{base}_eq.png", "thumbnail",
-                                           f"{rng.uniform(20, 90):.2f} KB", rng.randrange(0, 40)))
+                                           rng.randrange(0, 1400)))
     elif kind == "service":
         pattern, _label = rng.choice(_EXTERNAL_SERVICES)
         file = quote(f"{song.title} mix {post.user.name}.wav")
