@@ -15,9 +15,6 @@ import urllib3
 
 from tests.replica.cambridge_mt import CambridgeReplica, ForumConfig, Library, Quirks, build_forum, load_library
 from tests.replica.cambridge_mt.content import BLOCK, StreamFile
-from tests.replica.cambridge_mt.world import METADATA_CSV
-
-pytestmark = pytest.mark.skipif(not METADATA_CSV.is_file(), reason="shared samples (metadata CSV) not found")
 
 http = urllib3.PoolManager(retries=False)
 
