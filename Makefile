@@ -1,6 +1,9 @@
 # soundscraping — every command installs what it needs first.
 #   make crawl ARTISTS="a,b"   the main job (SoundCloud artists)
 #   make test                  the test suite (starts PostgreSQL/Redis if down)
+#   make install               crawler + map + dev tooling from requirements-dev.txt (hash-checked)
+#   make install-crawler       the crawler only, from requirements.txt (crawler hosts, Scrapyd nodes)
+#   make lock                  rewrite both locks from pyproject.toml (LOCK_ARGS=--upgrade to move pins)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,16 +11,35 @@ PY := $(VENV)/bin/python
 ARTISTS ?=
 SCRAPY_ARGS ?=
 
-.PHONY: install chromium services crawl test demo bench bench-map bench-graph lint deploy clean
+.PHONY: install install-crawler lock chromium services crawl test demo bench bench-map bench-graph lint deploy clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt setup.py
+# Everything (tests need the map stack: tests/test_map.py), exact versions with hashes.
+$(VENV)/.installed: requirements-dev.txt pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.txt
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
+
+install-crawler: $(VENV)/.installed-crawler
+
+# Only [project] dependencies: no map stack (~440 MB), no test or deploy tooling.
+$(VENV)/.installed-crawler: requirements.txt pyproject.toml setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --require-hashes -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+# The locks are written by uv (pinned in the dev extra) from pyproject.toml: one resolution of
+# everything, then the crawler's subset constrained to the same versions.  Universal: valid on
+# any OS and Python >= 3.11, with hashes of every published file.  Existing pins are kept unless
+# LOCK_ARGS says otherwise (--upgrade, --upgrade-package NAME).
+LOCK_ARGS ?=
+LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock" $(LOCK_ARGS)
+lock: install
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra map --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
+	$(VENV)/bin/uv pip compile -q pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt
 
 # Debian's Chromium for scrapy-playwright (Playwright cannot download its own here).
 chromium:
@@ -33,7 +55,7 @@ services:
 	  echo "Starting Redis..."; redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; \
 	  for i in $$(seq 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done; }
 
-crawl: install chromium
+crawl: install-crawler chromium
 	@test -n "$(ARTISTS)" || { echo 'usage: make crawl ARTISTS="permalink,Display Name,https://soundcloud.com/x"'; exit 2; }
 	$(VENV)/bin/scrapy crawl soundcloud_artists -a artists="$(ARTISTS)" $(SCRAPY_ARGS)
 

@@ -1,17 +1,9 @@
-"""Packaging for Scrapyd eggs (scrapyd-deploy) and pip installs.
+"""Kept for scrapyd-deploy only: scrapyd-client 2.0.3 builds the egg with
+``python setup.py bdist_egg`` and, when no setup.py exists, writes its own
+(named "project", packaging tests/ too) into the checkout.  All metadata is in
+pyproject.toml; eggs carry no dependencies (install requirements.txt on the
+Scrapyd host)."""
 
-Eggs carry no dependencies: install requirements.txt on the Scrapyd host."""
+from setuptools import setup
 
-from setuptools import find_packages, setup
-
-setup(
-    name="soundscraping",
-    version="0.1.0",
-    packages=find_packages(include=["soundscraping", "soundscraping.*"]),
-    include_package_data=True,
-    python_requires=">=3.11",
-    entry_points={
-        "scrapy": ["settings = soundscraping.settings"],
-        "console_scripts": ["soundscraping = soundscraping.__main__:main"],
-    },
-)
+setup()

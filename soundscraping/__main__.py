@@ -7,11 +7,25 @@ Commands: ``map`` -- the community map of the interaction graph (see
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from collections.abc import Sequence
 
+# Top-level modules of the ``map`` extra (pyproject.toml).  A crawler-only
+# install (requirements.txt, ``make install-crawler``) has none of them.
+MAP_MODULES = ("numpy", "scipy", "sklearn", "openTSNE", "plotly", "matplotlib")
+
+
+def missing_map_modules() -> list[str]:
+    """The modules of the ``map`` extra that cannot be imported here."""
+    return [name for name in MAP_MODULES if importlib.util.find_spec(name) is None]
+
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if missing := missing_map_modules():
+        print(f"soundscraping map: error: the map needs the 'map' extra ({', '.join(missing)} not installed): "
+              "pip install -e '.[map]' in the checkout, or `make install`", file=sys.stderr)
+        return 2
     from soundscraping import map as community_map
 
     parser = argparse.ArgumentParser(prog="soundscraping", description="soundscraping tools (crawls: scrapy crawl)")

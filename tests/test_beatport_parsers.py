@@ -1,4 +1,4 @@
-"""Beatport parsers on the real captured page (shared/samples/beatport) and on
+"""Beatport parsers on the real captured page (tests/fixtures/beatport) and on
 the replica's pages, which must have the real page's shape."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,18 +28,14 @@ from soundscraping.parsers.beatport import (
     track_url,
     tracks_from_listing,
 )
+from tests.fixtures import BEATPORT_TOP100
 from tests.replica.beatport import BeatportReplica, Quirks, build_catalogue
 from tests.replica.beatport.world import SEED
-
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
-TOP100 = SAMPLES / "beatport" / "beatport_top100_2026-01-25_excerpt.html"
 
 
 @cache
 def real_page() -> bytes:
-    if not TOP100.is_file():
-        pytest.skip(f"real Beatport sample not found at {TOP100} (shared/samples sits beside the repository)")
-    return TOP100.read_bytes()
+    return BEATPORT_TOP100.read_bytes()
 
 
 def real_track() -> dict[str, Any]:

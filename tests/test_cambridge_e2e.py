@@ -10,16 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from soundscraping.media import media_path
 from soundscraping.parsers.cambridge_mt import attachment_aid, is_direct_audio
 from tests.conftest import S3
 from tests.crawl import query, run_crawl
 from tests.replica.cambridge_mt import CambridgeReplica, Forum, ForumConfig, Library, Quirks, build_forum, load_library
-from tests.replica.cambridge_mt.world import GENRE_FORUMS, METADATA_CSV
-
-pytestmark = pytest.mark.skipif(not METADATA_CSV.is_file(), reason="shared samples (metadata CSV) not found")
+from tests.replica.cambridge_mt.world import GENRE_FORUMS
 
 FAST = {"RETRY_BACKOFF_BASE": 0.05, "RETRY_BACKOFF_MAX": 0.5, "MEDIA_STREAM_HOST_DELAY": 0,
         "CAMBRIDGE_FORUM_DELAY": 0}

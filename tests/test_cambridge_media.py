@@ -25,9 +25,7 @@ from soundscraping.media import (
 )
 from tests.replica.cambridge_mt import CambridgeReplica, ForumConfig, Library, Quirks, build_forum, load_library
 from tests.replica.cambridge_mt.content import BLOCK
-from tests.replica.cambridge_mt.world import METADATA_CSV
 
-pytestmark = pytest.mark.skipif(not METADATA_CSV.is_file(), reason="shared samples (metadata CSV) not found")
 SIZE = 3 * BLOCK + 4321
 
 

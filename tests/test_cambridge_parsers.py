@@ -1,6 +1,6 @@
 """Parser tests for soundscraping.parsers.cambridge_mt.
 
-* The real captured genre forum page (fid=6, 2024-03-19, shared/samples):
+* The real captured genre forum page (fid=6, 2024-03-19, tests/fixtures/cambridge_mt):
   every song sub-forum row, checked against an independent regex reading of
   the raw HTML, plus the relative-date rows.
 * The library page as the replica renders it from the real 616-song CSV
@@ -17,7 +17,6 @@ import csv
 import re
 from datetime import UTC, datetime
 from html import unescape
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -41,12 +40,12 @@ from soundscraping.parsers.cambridge_mt import (
     parse_thread_page,
     parse_track_count,
 )
+from tests.fixtures import CAMBRIDGE_FID6_PAGE
 from tests.replica.cambridge_mt.library import render_library
 from tests.replica.cambridge_mt.mybb import mybb_date, render_forum, render_thread
 from tests.replica.cambridge_mt.world import (
     LIBRARY_URL,
     METADATA_CSV,
-    SHARED,
     Forum,
     ForumConfig,
     Library,
@@ -54,28 +53,19 @@ from tests.replica.cambridge_mt.world import (
     load_library,
 )
 
-FID6 = (SHARED / "samples" / "cambridge-mt" / "html_samples"
-        / "discussion_forumdisplay_fid6_RockPunkMetal_2024-03-19.html")
 FID6_URL = "https://discussion.cambridge-mt.com/forumdisplay.php?fid=6"
 # The page's own clock: "Current time: 19-03-2024, 09:30 PM" (board time, UTC).
 FID6_NOW = datetime(2024, 3, 19, 21, 30, tzinfo=UTC)
 FIXED_NOW = calendar.timegm((2025, 4, 15, 14, 37, 0))
 
 
-def _require(path: Path) -> Path:
-    if not path.is_file():
-        pytest.skip(f"shared sample missing: {path} (the shared folder sits beside the repository)")
-    return path
-
-
 @pytest.fixture(scope="module")
 def fid6_html() -> str:
-    return _require(FID6).read_text(encoding="utf-8")
+    return CAMBRIDGE_FID6_PAGE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
 def library() -> Library:
-    _require(METADATA_CSV)
     return load_library()
 
 
@@ -151,7 +141,7 @@ def test_real_genre_page_structure(fid6_html: str) -> None:
 
 def test_real_genre_page_forums_are_the_library_songs(fid6_html: str) -> None:
     """The 2024 forum rows and the 2025 library's Rock songs share their fids."""
-    songs = list(csv.DictReader(_require(METADATA_CSV).open(encoding="utf-8")))
+    songs = list(csv.DictReader(METADATA_CSV.open(encoding="utf-8")))
     rock = {int(re.search(r"fid=(\d+)", s["Forum Link"]).group(1))
             for s in songs if s["Genre"] == "Rock / Punk / Metal"}
     fids = {r.fid for r in parse_forum_page(fid6_html, FID6_URL, now=FID6_NOW).forums}

@@ -15,12 +15,10 @@ from html import unescape
 import pytest
 import urllib3
 
+from tests.fixtures import CAMBRIDGE_FID6_PAGE
 from tests.replica.cambridge_mt import CambridgeReplica, ForumConfig, Library, Quirks, build_forum, load_library
 from tests.replica.cambridge_mt.content import BLOCK, StreamFile
 from tests.replica.cambridge_mt.mybb import render_forum
-from tests.replica.cambridge_mt.world import METADATA_CSV, SHARED
-
-pytestmark = pytest.mark.skipif(not METADATA_CSV.is_file(), reason="shared samples (metadata CSV) not found")
 
 http = urllib3.PoolManager(retries=False)
 
@@ -135,10 +133,7 @@ def test_genre_page_rows_as_the_real_page_writes_them(library: Library) -> None:
     """The real genre page (fid=6, 2024-03-19) writes song-forum names as
     MyBB does: ``&amp;`` but apostrophes as they are.  Where the replica's
     forum has the real page's name, it writes it byte for byte the same."""
-    real_page = SHARED / "samples" / "cambridge-mt" / "html_samples" / \
-        "discussion_forumdisplay_fid6_RockPunkMetal_2024-03-19.html"
-    if not real_page.is_file():
-        pytest.skip(f"real genre page not found: {real_page}")
+    real_page = CAMBRIDGE_FID6_PAGE
     row = re.compile(r'<strong><a href="forumdisplay\.php\?fid=(\d+)">(.*?)</a></strong>')
     real = dict(row.findall(real_page.read_text(encoding="utf-8")))
     forum = build_forum(library, ForumConfig(seed=2))

@@ -20,19 +20,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from soundscraping.media import media_path
 from tests.conftest import S3
 from tests.crawl import CrawlResult, finish, kill_when, query, start_crawl
 from tests.replica.cambridge_mt import CambridgeReplica, ForumConfig, Library, build_forum, load_library
-from tests.replica.cambridge_mt.world import METADATA_CSV
 
 FAST = {"RETRY_BACKOFF_BASE": 0.05, "RETRY_BACKOFF_MAX": 0.5, "MEDIA_STREAM_HOST_DELAY": 0}
 GB15 = 1_500_000_000
 MiB = 1 << 20
 
-pytestmark = pytest.mark.skipif(not METADATA_CSV.is_file(), reason="shared samples (metadata CSV) not found")
 
 
 def one_song(title: str) -> tuple[Library, Any]:

@@ -1,6 +1,6 @@
 """Parser tests for soundscraping.parsers.soundcloud, fed real recorded
-SoundCloud responses from the shared samples folder (see tests/samples.py and
-../shared/samples/README.md).  Expected values were read from those files.
+SoundCloud responses kept in tests/fixtures/soundcloud/ (origins in
+tests/fixtures/README.md).  Expected values were read from those files.
 
 One fact per test.
 """
@@ -32,9 +32,9 @@ from soundscraping.parsers.soundcloud import (
     permalink_from_url,
     pick_user_by_name,
 )
-from tests.samples import exchange, html_page, response_body, response_json
+from tests.fixtures import exchange, html_page, response_body, response_json
 
-# --- recorded files (paths under soundcloud/newpipe-mocks/) --------------------
+# --- recorded files (paths under tests/fixtures/soundcloud/newpipe-mocks/) --------------------
 
 HOME = "soundcloudcommentsextractor/trackwithcomments/generated_mock_0.json"
 ASSET_54 = "soundcloudcommentsextractor/trackwithcomments/generated_mock_1.json"

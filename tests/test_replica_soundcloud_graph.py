@@ -19,10 +19,10 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import pytest
 
+from tests.fixtures import response_json
 from tests.replica.soundcloud import GraphWorld, GraphWorldConfig, Quirks, SoundCloudReplica
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = Path("/work/shared/samples/soundcloud/newpipe-mocks")
 LIKES_CURSOR = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z,user-(track|playlist)-likes,000-(\d{20})-(\d{20})$")
 REPOSTS_CURSOR = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z,source:(track|playlist):repost,(\d{20})$")
@@ -113,15 +113,11 @@ def sc(world: GraphWorld) -> Iterator[SoundCloudReplica]:
         yield replica
 
 
-def _sample(rel: str) -> dict[str, Any]:
-    return json.loads(json.loads((SAMPLES / rel).read_text())["response"]["responseBody"])
-
-
 # --- shapes -------------------------------------------------------------------------------
 
 def test_likes_page_mixes_tracks_and_playlists_with_recorded_shapes(sc: SoundCloudReplica, world: GraphWorld) -> None:
-    rec_tracks = _sample("soundcloudchanneltabextractor/likesonlytracks/generated_mock_1.json")
-    rec_playlists = _sample("soundcloudchanneltabextractor/likesonlyplaylists/generated_mock_1.json")
+    rec_tracks = response_json("soundcloudchanneltabextractor/likesonlytracks/generated_mock_1.json")
+    rec_playlists = response_json("soundcloudchanneltabextractor/likesonlyplaylists/generated_mock_1.json")
     rec_track, rec_playlist = rec_tracks["collection"][0]["track"], rec_playlists["collection"][0]["playlist"]
     uid = world.account_ids[0]
     status, page = api(sc, f"/users/{uid}/likes?limit=200&linked_partitioning=1")
@@ -144,7 +140,7 @@ def test_likes_page_mixes_tracks_and_playlists_with_recorded_shapes(sc: SoundClo
 
 
 def test_full_users_in_followings_followers_and_users_route(sc: SoundCloudReplica, world: GraphWorld) -> None:
-    rec = _sample("soundcloudsubscriptionextractor/generated_mock_11.json")
+    rec = response_json("soundcloudsubscriptionextractor/generated_mock_11.json")
     uid = world.account_ids[1]
     status, page = api(sc, f"/users/{uid}/followings?limit=200")
     assert status == 200 and list(page) == list(rec)

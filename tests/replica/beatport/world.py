@@ -1,7 +1,7 @@
 # ruff: noqa: E501  (the seed table keeps one track per line)
 """Deterministic Beatport catalogue for the replica.
 
-Seeded from the real top 100 of 2025-09-07 (shared/samples/beatport, names,
+Seeded from the real top 100 of 2025-09-07 (charts-vibe's scraper output, names,
 ids, slugs, labels, genres, keys and BPMs as captured; name/mix split from the
 URL slug) plus the one verbatim v4 track of the 2026-01-25 capture, then grown
 with other versions of those tracks (Original <-> Extended, remixes on
@@ -166,7 +166,7 @@ SEED: list[tuple[Any, ...]] = [
     (23011269, "greece-2000", "Greece 2000", "Max Styler Extended Rework", ["Three Drives", "Three Drives On A Vinyl"], ["Max Styler"], "Armada Music", "Trance (Main Floor)", "Progressive Trance", 129, "Ab Major"),
 ]
 
-# The verbatim v4 track of shared/samples/beatport (top 100, 2026-01-25).
+# The verbatim v4 track of tests/fixtures/beatport (top 100, 2026-01-25).
 POSITIVE: dict[str, Any] = {
     "id": 22236272, "slug": "positive", "name": "Positive", "mix_name": "Extended Mix",
     "artist": (901156, "Jamback", "jamback", 26175924, "b85c9d70-669c-4159-b1e6-afed806870e9"),

@@ -1,5 +1,5 @@
 """The Cambridge-MT replica's world: the real 616-song library (from the real
-metadata CSV in ``shared/samples``) and a generated MyBB forum around it.
+metadata CSV in ``tests/fixtures/cambridge_mt``) and a generated MyBB forum around it.
 
 Everything is deterministic (seeded through ``_rng``) except the forum's clock:
 posts are placed relative to ``ForumConfig.now`` (default: the wall clock when
@@ -26,16 +26,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from tests.fixtures import CAMBRIDGE_METADATA_CSV
+
 __all__ = [
-    "METADATA_CSV", "SHARED", "Forum", "ForumConfig", "Library", "Song", "build_forum", "load_library",
+    "METADATA_CSV", "Forum", "ForumConfig", "Library", "Song", "build_forum", "load_library",
 ]
 
-# The shared folder sits beside the checkout (``<checkout>/../shared``); a git
-# worktree sits one level deeper, so look upwards for it.
-SHARED = next((p / "shared" for p in Path(__file__).resolve().parents[3:] if (p / "shared").is_dir()),
-              Path(__file__).resolve().parents[4] / "shared")
-METADATA_CSV = (SHARED / "samples" / "cambridge-mt" / "sai-soum_cambridge-mt_scrapper" / "multitrack_website"
-                / "metadata_with_fine_genre.csv")
+METADATA_CSV = CAMBRIDGE_METADATA_CSV
 
 # Real hosts → replica app names.
 HOST_APPS = {

@@ -1,6 +1,6 @@
 """aiohttp apps replaying soundcloud.com, api-v2, the asset CDN and the image CDN.
 
-Shapes follow the recorded responses in /work/shared/samples/soundcloud and the
+Shapes follow the recorded responses in tests/fixtures/soundcloud and the
 reference notes (soundcloud.md §1-§8).  Four apps on four ports, started by one
 ``AppThread``; every absolute URL in a response is built from the bound base
 URLs.  Misbehaviour of the real site (short/empty pages, client_id rotation,
