@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lxml import html as lxml_html
 from parsel import Selector
 
 from soundscraping.parsers.cambridge_mt import (
@@ -45,6 +44,12 @@ PAGE_URL = f"{FORUM_URL}/showthread.php?tid=42"
 
 
 @cache
+
+def html_tree(markup: str) -> Any:
+    """The lxml.html tree of a page, parsed as the parsers parse it (parsel's
+    HTML parser yields lxml.html elements: drop_tree, text_content, …)."""
+    return Selector(text=markup).root
+
 def reference() -> str:
     return FIXTURE.read_text(encoding="utf-8")
 
@@ -286,7 +291,7 @@ def tokens(nodes: list[Any], names: dict[str, str]) -> list[Token]:
 def fragment(markup: str) -> list[Any]:
     """Top-level nodes (elements and text) of an HTML fragment."""
     # (Not fragment_fromstring: it drops a leading run of non-breaking spaces.)
-    holder = lxml_html.document_fromstring(f'<html><body><div id="fragment">{markup}</div></body></html>')
+    holder = html_tree(f'<html><body><div id="fragment">{markup}</div></body></html>')
     holder = holder.get_element_by_id("fragment")
     nodes: list[Any] = [holder.text or ""]
     for child in holder:
@@ -318,7 +323,7 @@ def rendered_fieldsets(library: Library, forum: Forum) -> dict[int, Any]:
     for thread in forum.threads.values():
         pages = (len(thread.posts) + 9) // 10
         for page_no in range(1, pages + 1):
-            root = lxml_html.document_fromstring(render_thread(forum, library, thread.tid, page_no, forum.now))
+            root = html_tree(render_thread(forum, library, thread.tid, page_no, forum.now))
             for post in root.xpath("//div[starts-with(@id, 'post_')][contains(concat(' ', @class, ' '), ' post ')]"):
                 field = post.xpath(".//fieldset")
                 if field:
@@ -405,9 +410,9 @@ def test_replica_post_markup_holds_the_reference(world: tuple[Library, Forum]) -
     ids, at its place in the tree and in its order — is in the replica's post."""
     library, forum = world
     post = next(p for p in forum.posts.values() if p.attachments)
-    reference_root = lxml_html.document_fromstring(thread_page(stock_line(1, "x.mp3")))
+    reference_root = html_tree(thread_page(stock_line(1, "x.mp3")))
     want = element_paths(reference_root.xpath("//div[@id='posts']")[0])
-    root = lxml_html.document_fromstring(render_thread(forum, library, post.tid, 1, forum.now))
+    root = html_tree(render_thread(forum, library, post.tid, 1, forum.now))
     posts = root.xpath("//div[@id='posts']")[0]
     # Only the reference's one post: its anchor and its div.
     for el in posts.xpath(f"./a[@name!='pid{post.pid}'] | ./div[@id!='post_{post.pid}']"):
