@@ -286,7 +286,7 @@ class AntiBotBrowserMiddleware:
         if profile is None:
             return
         route = access_route(request, passed=profile.current() is not None)
-        response.meta["access_route"] = route
+        request.meta["access_route"] = route  # what the spider reads in response.meta
         self.crawler.stats.inc_value(f"soundscraping/access/{profile.name}/{route}")
         generation = request.meta.get("antibot_generation", {}).get(profile.name, 0)
         if request.meta.get("antibot_attempts") and generation > profile.confirmed:

@@ -489,7 +489,7 @@ class SoundCloudReplica:
             if client != "chrome":
                 return "tls_fingerprint"
             if q.impersonation_refused and not cookie_ok:
-                return "no_cookie"
+                return "bad_cookie" if values else "no_cookie"
             return None
         return None if cookie_ok else ("bad_cookie" if values else "no_cookie")
 
