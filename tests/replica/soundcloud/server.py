@@ -448,7 +448,7 @@ class SoundCloudReplica:
     def sign_datadome_cookie(self, ttl: int | None = None) -> str:
         """A valid ``datadome`` cookie value (what the JS challenge hands out)."""
         ttl = self.quirks.datadome_cookie_ttl if ttl is None else ttl
-        payload = f"{int(time.time()) + ttl}.{secrets.token_hex(6)}"
+        payload = f"{int((time.time() + ttl) * 1000)}.{secrets.token_hex(6)}"  # expiry in ms
         b64 = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
         return f"{b64}~{self._sign('dd|' + payload)[:40]}"
 
@@ -459,7 +459,7 @@ class SoundCloudReplica:
             exp = int(payload.split(".", 1)[0])
         except (ValueError, UnicodeDecodeError):
             return False
-        return hmac.compare_digest(sig, self._sign("dd|" + payload)[:40]) and exp > time.time()
+        return hmac.compare_digest(sig, self._sign("dd|" + payload)[:40]) and exp / 1000 > time.time()
 
     def _datadome_values(self, request: web.Request) -> list[str]:
         """Every datadome value in the raw Cookie header(s), in order."""
