@@ -37,7 +37,7 @@ class _Routes:
         table = crawler.settings.getdict("DOWNLOAD_HANDLER_ROUTES") or DEFAULT_ROUTES
         self.handlers: dict[str | None, Any] = {}
         for key, path in table.items():
-            meta_key = None if key in (None, "", "None", "default") else str(key)
+            meta_key = None if key in (None, "", "None", "null", "default") else str(key)
             self.handlers[meta_key] = build_from_crawler(load_object(path), crawler)
         if None not in self.handlers:
             raise ValueError("DOWNLOAD_HANDLER_ROUTES needs a default handler (key None)")

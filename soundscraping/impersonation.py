@@ -17,6 +17,7 @@ cookie store is off, and the Cookie header Scrapy built is sent as it is.
 
 from __future__ import annotations
 
+import base64
 import logging
 import tempfile
 import time
@@ -45,8 +46,9 @@ logger = logging.getLogger(__name__)
 # curl decodes the body itself (the Accept-Encoding it sends is Chrome's), so
 # these describe bytes Scrapy never sees.
 _DROPPED_RESPONSE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
-# Request headers curl's Chrome profile sets itself, in Chrome's order.
-_TRANSPORT_HEADERS = frozenset({"accept-encoding", "connection", "host", "content-length"})
+# Request headers curl's Chrome profile sets itself, in Chrome's order (and
+# the proxy's credentials, which go to the proxy only).
+_TRANSPORT_HEADERS = frozenset({"accept-encoding", "connection", "host", "content-length", "proxy-authorization"})
 
 
 def ca_bundle(extra_ca_file: str | None) -> str | bool:
@@ -122,7 +124,7 @@ class ImpersonateDownloadHandler(BaseDownloadHandler):
             answer = await self.session(target).request(
                 request.method, request.url, headers=self.request_headers(request),
                 data=request.body or None, timeout=request.meta.get("download_timeout", self.timeout),
-                proxy=request.meta.get("proxy"))
+                proxy=request.meta.get("proxy"), proxy_auth=_proxy_auth(request))
         except curl_errors.RequestException as exc:
             stats.inc_value(f"soundscraping/impersonate/error/{type(exc).__name__}")
             raise _scrapy_error(exc, request) from exc
@@ -145,7 +147,21 @@ class ImpersonateDownloadHandler(BaseDownloadHandler):
 
 
 def _protocol(http_version: Any) -> str | None:
-    return {1: "HTTP/1.0", 2: "HTTP/1.1", 3: "HTTP/2", 4: "HTTP/2", 5: "HTTP/2"}.get(int(http_version or 0))
+    """libcurl's CURL_HTTP_VERSION_* as Scrapy's ``Response.protocol``."""
+    return {1: "HTTP/1.0", 2: "HTTP/1.1", 3: "HTTP/2", 4: "HTTP/2", 5: "HTTP/2", 30: "HTTP/3"}.get(
+        int(http_version or 0))
+
+
+def _proxy_auth(request: Request) -> tuple[str, str] | None:
+    """The credentials HttpProxyMiddleware put in Proxy-Authorization (Basic)."""
+    header = request.headers.get("Proxy-Authorization")
+    if not request.meta.get("proxy") or not header or not header.lower().startswith(b"basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:].strip()).decode("latin-1").partition(":")
+    except ValueError:
+        return None
+    return user, password
 
 
 def _scrapy_error(exc: Exception, request: Request) -> Exception:

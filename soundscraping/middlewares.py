@@ -160,7 +160,7 @@ class ChallengeProfile:
 
     name: str
     detect: Callable[[Response], bool]
-    hosts: frozenset[str]  # netlocs whose requests carry the cookie
+    hosts: frozenset[str]  # netlocs the check guards (impersonated; the browser's User-Agent where bound)
     page_url: str | None  # what the browser opens; None = the blocked URL itself
     cookie: str
     same_user_agent: bool  # later requests must send the browser's User-Agent
