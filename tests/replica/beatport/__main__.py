@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
                               ports={"www": args.port, "media": args.media_port})
     urls = replica.start()
     info = {"url": urls["www"], "media": urls["media"], "tracks": len(catalogue.tracks),
-            "build_id": quirks.build_id, "ca_file": replica.ca_file}
+            "build_id": quirks.build_id}
+    if replica.ca_file:  # --https: the test CA a client must trust
+        info["ca_file"] = replica.ca_file
     return serve_until_signalled(info, replica.stop)
 
 

@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     replica = SoundCloudReplica(graph if graph is not None else world, quirks, host=args.host, ports=ports)
     urls = replica.start()
     info: dict[str, Any] = dict(urls)
-    info["ca_file"] = replica.ca_file
+    if replica.ca_file:  # --https: the test CA a client must trust
+        info["ca_file"] = replica.ca_file
     if graph is not None:
         info["seeds"] = graph.seeds(args.seeds)
         info["missing"] = [graph.permalink(u) for u in sorted(graph.missing) if u in graph]
