@@ -652,3 +652,24 @@ def test_stream_of_posts_and_refusal_switches(world: World) -> None:
         assert api(sc, f"/stream/users/{other}", headers=cookie(sc)).status == 403
         assert api(sc, f"/stream/users/{aid}").status == 200
         assert api(sc, f"/users/{other}/toptracks").status == 200
+
+
+def test_protected_answer_matches_the_real_recording(world: World) -> None:
+    """NewPipe's recording of a real /users/{id}/tracks 200 (21 Feb 2026): the
+    replica sends the same DataDome headers and the same cookie attributes."""
+    from tests.samples import exchange
+
+    real = exchange("soundcloudchanneltabextractor/tracks/generated_mock_1.json")["response"]["responseHeaders"]
+    (real_cookie,) = real["set-cookie"]
+    attributes = real_cookie.split(";", 1)[1]
+    assert SoundCloudReplica(world).datadome_set_cookie("v") == "datadome=v;" + attributes  # unbound: real hosts
+    with SoundCloudReplica(world, Quirks(https=True)) as sc:
+        from curl_cffi import requests as curl_requests
+
+        url = f"{sc.urls['api']}/users/{world.artist_ids[0]}/tracks?limit=20&client_id={sc.client_id}"
+        answer = curl_requests.get(url, impersonate="chrome", verify=sc.ca_file, timeout=10)
+    assert answer.status_code == 200
+    for name in ("x-datadome", "accept-ch", "content-type", "cache-control", "server", "vary"):
+        assert answer.headers[name] == real[name][0], name
+    replica_cookie = answer.headers["set-cookie"]
+    assert replica_cookie.split(";", 1)[1] == attributes.replace(".soundcloud.com", "127.0.0.1")
