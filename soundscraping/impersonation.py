@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import certifi
-from curl_cffi import CurlInfo
+from curl_cffi import CurlInfo, CurlMOpt
 from curl_cffi.requests import AsyncSession
 from curl_cffi.requests import exceptions as curl_errors
 from scrapy import Request
@@ -99,6 +99,10 @@ class ImpersonateDownloadHandler(BaseDownloadHandler):
                 impersonate=target, verify=self.verify, max_clients=self.max_clients,
                 allow_redirects=False, discard_cookies=True, trust_env=False,
                 curl_infos=[CurlInfo.NUM_CONNECTS])
+            # libcurl's connection cache otherwise shrinks with the transfers
+            # under way (4 per handle) and closes connections that a moment
+            # later must be opened again: keep one per possible transfer.
+            session.acurl.setopt(CurlMOpt.MAXCONNECTS, self.max_clients)
         return session
 
     def request_headers(self, request: Request) -> list[tuple[str, str]]:
