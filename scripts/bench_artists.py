@@ -1,9 +1,19 @@
-"""``make bench``: soundcloud_artists throughput with and without storage.
+"""``make bench``: soundcloud_artists throughput, impersonated TLS and plain,
+with and without storage.
 
-Crawls a replica world (default 200 artists x 30 tracks x 50 comments) into a
-fresh PostgreSQL database with media off, then the same crawl with storage off,
-and prints items/s, pages/s, requests per stored item, peak RSS and the ratio.
-The replica runs in its own process; RSS is the crawler process's own peak.
+The replica (default 200 artists x 30 tracks x 50 comments) serves api-v2 over
+HTTPS with a test CA, in its own process, its DataDome check off so both
+transports reach the same data.  Three crawls, media off:
+
+* ``impersonated``: the default (curl_cffi with Chrome's fingerprint) into a
+  fresh PostgreSQL database;
+* ``plain``: the same with IMPERSONATE_ENABLED=False (Scrapy's own TLS) into
+  another fresh database;
+* ``unstored``: impersonated, STORAGE_ENABLED=False.
+
+Prints items/s, pages/s, requests per stored item, peak RSS (the crawler
+process's own), TLS handshakes per 100 requests (counted by the replica from
+the ClientHellos it saw, and by libcurl), and the ratios.
 """
 
 from __future__ import annotations
@@ -11,9 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -26,15 +38,36 @@ from tests.crawl import admin, crawl_command  # noqa: E402
 from tests.replica.process import start_replica_process, stop_replica_process  # noqa: E402
 
 
-def timed_crawl(label: str, workdir: Path, artists_file: Path, env: dict[str, str], settings: dict[str, str]) -> dict:
+def replica_stats(info: dict) -> dict:
+    """The replica's live counters (api-v2 over HTTPS: trust its test CA)."""
+    context = ssl.create_default_context(cafile=info["ca_file"])
+    with urllib.request.urlopen(f"{info['api']}/__replica__/stats", context=context, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def table_rows(database_url: str) -> dict[str, int]:
+    conn = psycopg2.connect(database_url)
+    with conn.cursor() as cur:
+        rows = {}
+        for table in ("soundcloud_users", "soundcloud_tracks", "soundcloud_comments"):
+            cur.execute(f"SELECT count(*) FROM {table}")
+            rows[table] = cur.fetchone()[0]
+    conn.close()
+    return rows
+
+
+def timed_crawl(label: str, workdir: Path, artists_file: Path, env: dict[str, str], settings: dict[str, str],
+                info: dict) -> dict:
     stats_file = workdir / f"{label}.stats.json"
     cmd = crawl_command("soundcloud_artists", {"artists_file": str(artists_file)},
                         {"STATS_FILE": stats_file, "LOG_FILE": workdir / f"{label}.log", "LOG_LEVEL": "INFO",
                          "MEDIA_ENABLED": "False", "LOGSTATS_INTERVAL": 10, **settings})
+    before = replica_stats(info)
     start = time.monotonic()
     process = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env})
     _, status, rusage = os.wait4(process.pid, 0)
     wall = time.monotonic() - start
+    after = replica_stats(info)
     stats = json.loads(stats_file.read_text())
     elapsed = float(stats.get("elapsed_time_seconds") or wall)
     items = int(stats.get("item_scraped_count", 0))
@@ -45,6 +78,11 @@ def timed_crawl(label: str, workdir: Path, artists_file: Path, env: dict[str, st
         "items": items, "pages": pages, "requests": requests, "elapsed_s": elapsed, "wall_s": wall,
         "items_per_s": items / elapsed, "pages_per_s": pages / elapsed,
         "requests_per_item": requests / max(items, 1), "peak_rss_mb": rusage.ru_maxrss / 1024,
+        # Handshakes the replica saw during this crawl (its own stats request is one "other").
+        "handshakes": {c: int(after.get(f"tls_handshakes_{c}", 0)) - int(before.get(f"tls_handshakes_{c}", 0))
+                       for c in ("chrome", "other")},
+        "curl_connections": int(stats.get("soundscraping/impersonate/connections", 0)),
+        "curl_requests": int(stats.get("soundscraping/impersonate/requests", 0)),
     }
 
 
@@ -59,38 +97,48 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     replica, info = start_replica_process(
         "tests.replica.soundcloud", "--artists", str(opts.artists), "--tracks", str(opts.tracks),
-        "--comments", str(opts.comments), "--no-datadome", "--no-short-pages")
-    dbname = f"soundscraping_bench_{uuid.uuid4().hex[:8]}"
-    admin(f"CREATE DATABASE {dbname}")
-    database_url = f"postgresql://postgres@127.0.0.1:5432/{dbname}"
+        "--comments", str(opts.comments), "--no-datadome", "--no-short-pages", "--https")
+    names = [f"soundscraping_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    for dbname in names:
+        admin(f"CREATE DATABASE {dbname}")
+    database_url, plain_url = (f"postgresql://postgres@127.0.0.1:5432/{n}" for n in names)
     try:
         artists_file = workdir / "artists.txt"
         artists_file.write_text("\n".join(info["artists"]) + "\n")
-        env = {"SOUNDCLOUD_URL": info["web"], "SOUNDCLOUD_API_URL": info["api"], "DATABASE_URL": database_url}
-        stored = timed_crawl("stored", workdir, artists_file, env, {})
-        unstored = timed_crawl("unstored", workdir, artists_file, env, {"STORAGE_ENABLED": "False"})
-        conn = psycopg2.connect(database_url)
-        with conn.cursor() as cur:
-            rows = {}
-            for table in ("soundcloud_users", "soundcloud_tracks", "soundcloud_comments"):
-                cur.execute(f"SELECT count(*) FROM {table}")
-                rows[table] = cur.fetchone()[0]
-        conn.close()
+        env = {"SOUNDCLOUD_URL": info["web"], "SOUNDCLOUD_API_URL": info["api"], "DATABASE_URL": database_url,
+               "TLS_CA_BUNDLE": info["ca_file"]}
+        stored = timed_crawl("impersonated", workdir, artists_file, env, {}, info)
+        plain = timed_crawl("plain", workdir, artists_file, {**env, "DATABASE_URL": plain_url},
+                            {"IMPERSONATE_ENABLED": "False"}, info)
+        unstored = timed_crawl("unstored", workdir, artists_file, env, {"STORAGE_ENABLED": "False"}, info)
+        rows, plain_rows = table_rows(database_url), table_rows(plain_url)
     finally:
         stop_replica_process(replica)
-        admin(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+        for dbname in names:
+            admin(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
 
     print(f"\nsoundcloud_artists benchmark: {opts.artists} artists x {opts.tracks} tracks x "
-          f"{opts.comments} comments (replica in its own process, media off)")
-    print(f"{'run':<10}{'items':>9}{'pages':>7}{'items/s':>10}{'pages/s':>9}{'req/item':>10}{'peak RSS MB':>13}"
-          f"{'finish':>10}")
-    for r in (stored, unstored):
-        print(f"{r['label']:<10}{r['items']:>9}{r['pages']:>7}{r['items_per_s']:>10.0f}{r['pages_per_s']:>9.1f}"
-              f"{r['requests_per_item']:>10.4f}{r['peak_rss_mb']:>13.0f}{r['finish_reason']:>10}")
-    print("rows in PostgreSQL: " + ", ".join(f"{k}={v}" for k, v in rows.items()))
+          f"{opts.comments} comments (api-v2 over HTTPS, replica in its own process, media off)")
+    print(f"{'run':<14}{'items':>9}{'pages':>7}{'items/s':>10}{'pages/s':>9}{'req/item':>10}{'peak RSS MB':>13}"
+          f"{'TLS hs/100 req':>16}{'finish':>10}")
+    for r in (stored, plain, unstored):
+        handshakes = r["handshakes"]["chrome"] + r["handshakes"]["other"] - 1  # minus the stats request
+        r["handshakes_per_100"] = 100 * handshakes / max(r["requests"], 1)
+        print(f"{r['label']:<14}{r['items']:>9}{r['pages']:>7}{r['items_per_s']:>10.0f}{r['pages_per_s']:>9.1f}"
+              f"{r['requests_per_item']:>10.4f}{r['peak_rss_mb']:>13.0f}{r['handshakes_per_100']:>16.2f}"
+              f"{r['finish_reason']:>10}")
+    print("rows in PostgreSQL (impersonated run): " + ", ".join(f"{k}={v}" for k, v in rows.items()))
+    print(f"impersonated run: replica saw {stored['handshakes']['chrome']} Chrome-like and "
+          f"{stored['handshakes']['other'] - 1} other handshakes; libcurl opened {stored['curl_connections']} "
+          f"connections for {stored['curl_requests']} requests")
     ratio = stored["items_per_s"] / unstored["items_per_s"]
+    impersonated_ratio = stored["items_per_s"] / plain["items_per_s"]
+    print(f"stored items/s, impersonated/plain: {impersonated_ratio:.2f}")
     print(f"stored/unstored items/s ratio: {ratio:.2f}")
     targets = {
+        "impersonated >= 0.7 x plain (stored items/s)": impersonated_ratio >= 0.7,
+        "TLS handshakes per 100 requests < 5 (impersonated)": stored["handshakes_per_100"] < 5,
+        "impersonated and plain runs stored the same rows": rows == plain_rows,
         "ratio >= 0.4": ratio >= 0.4,
         "stored items/s >= 5000": stored["items_per_s"] >= 5000,
         "requests per stored item <= 0.03": stored["requests_per_item"] <= 0.03,

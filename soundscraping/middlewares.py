@@ -1,6 +1,7 @@
 """Downloader middlewares: retry with back-off, SoundCloud client_id upkeep,
-and passing anti-bot checks (SoundCloud's DataDome, Beatport's Cloudflare)
-with a real browser (scrapy-playwright)."""
+and getting past anti-bot checks (SoundCloud's DataDome, Beatport's
+Cloudflare): a browser's TLS fingerprint first (curl_cffi), a real browser
+(scrapy-playwright) when that is not enough."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-import scrapy.downloadermiddlewares.cookies as scrapy_cookies
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -21,17 +21,11 @@ from scrapy.http import Response
 from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
 from scrapy.utils.response import response_status_message
-from tldextract import TLDExtract
 
+from soundscraping.cookies import BrowserCookiesMiddleware
 from soundscraping.soundcloud_api import ClientIdStore, client_id_of, masked, with_client_id
 
 logger = logging.getLogger(__name__)
-
-# Scrapy's cookie middleware downloads the public-suffix list on first use;
-# use the snapshot bundled with tldextract instead, so a crawl never depends
-# on (or waits for) publicsuffix.org.
-scrapy_cookies._split_domain = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
-
 
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's RetryMiddleware (same settings and stats) plus exponential
@@ -166,7 +160,7 @@ class ChallengeProfile:
 
     name: str
     detect: Callable[[Response], bool]
-    hosts: frozenset[str]  # netlocs whose requests carry the cookie
+    hosts: frozenset[str]  # netlocs the check guards (impersonated; the browser's User-Agent where bound)
     page_url: str | None  # what the browser opens; None = the blocked URL itself
     cookie: str
     same_user_agent: bool  # later requests must send the browser's User-Agent
@@ -186,6 +180,7 @@ class ChallengeProfile:
     user_agent: str | None = None
     lock: asyncio.Lock | None = None
     gave_up_logged: bool = False
+    confirmed: int = 0  # the last generation whose retried request got through
 
     @classmethod
     def from_settings(cls, name: str, spec: Mapping[str, Any], settings: Settings) -> ChallengeProfile:
@@ -215,19 +210,33 @@ class ChallengeProfile:
 
 
 class AntiBotBrowserMiddleware:
-    """Passes anti-bot checks the way a person would: a real Chromium
-    (scrapy-playwright) opens the site, the site's script issues its cookie,
-    and the crawl carries on over plain HTTP with that cookie (and, where the
-    cookie is bound to it, the browser's User-Agent).
+    """Gets past anti-bot checks in layers, one mechanism for every site.
 
-    One mechanism for every site; each site is a ``ChallengeProfile`` from
-    the ``ANTIBOT_PROFILES`` setting: how a block is recognised, which page the
-    browser opens, which cookie proves the pass, the User-Agent rule and the
-    per-crawl cap of browser passes.  A blocked response is matched to the
-    profile of its host, else to the first profile that recognises it.
-    Passes are one at a time per site; requests blocked meanwhile retry with
-    the fresh cookie; a request still blocked after two passes, or any block
-    once the cap is used, is reported and handed on, never looped."""
+    1. Impersonation: every request to a protected host (a profile's
+       ``hosts``) goes out with a current Chrome's TLS and HTTP fingerprint
+       (``meta["impersonate"]``, soundscraping.impersonation), unless
+       ``IMPERSONATE_ENABLED`` is off.  DataDome lets that through without
+       any cookie, so no browser starts.
+    2. Browser pass: a blocked response sends a real Chromium
+       (scrapy-playwright) to the site; the site's script issues its cookie;
+       every cookie the browser then holds enters the crawl's one jar with
+       the browser's domain and path (soundscraping.cookies), and the blocked
+       request is retried over the same path (impersonated where enabled),
+       with the browser's User-Agent where the cookie is bound to it
+       (Beatport's cf_clearance).  Nothing is pinned: the site's later
+       Set-Cookies (DataDome re-issues its cookie) replace what the browser
+       earned, as in the browser.  A pass counts as solved only when the
+       retried request gets through.
+
+    Each site is a ``ChallengeProfile`` from ``ANTIBOT_PROFILES``: how a
+    block is recognised, which page the browser opens, which cookie proves
+    the pass, the User-Agent rule and the per-crawl cap of browser passes.
+    Passes are one at a time per site; requests blocked meanwhile retry after
+    it; a request still blocked after two passes, or any block once the cap
+    is used, is reported and handed on (the spider's errback may take
+    another route), never looped.  Responses that got through are counted
+    per route under ``soundscraping/access/<site>/<route>`` (impersonate,
+    browser, plain)."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -235,6 +244,8 @@ class AntiBotBrowserMiddleware:
         self.profiles = [ChallengeProfile.from_settings(name, spec, settings)
                          for name, spec in settings.getdict("ANTIBOT_PROFILES").items()]
         self.by_host = {host: p for p in self.profiles for host in p.hosts}
+        self.impersonate: str | None = (settings.get("IMPERSONATE_BROWSER") or "chrome") \
+            if settings.getbool("IMPERSONATE_ENABLED", True) else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AntiBotBrowserMiddleware:
@@ -247,15 +258,15 @@ class AntiBotBrowserMiddleware:
         # pass that failed must not start another one.
         request.meta.setdefault("antibot_generation", {p.name: p.generation for p in self.profiles})
         profile = self.by_host.get(urlparse(request.url).netloc)
-        if profile is not None and profile.hold and profile.lock is not None and profile.lock.locked():
+        if profile is None:
+            return
+        if self.impersonate and "impersonate" not in request.meta:
+            request.meta["impersonate"] = self.impersonate
+        if profile.hold and profile.lock is not None and profile.lock.locked():
             async with profile.lock:
                 pass  # a browser is passing this site's check: wait for its cookie
-        if profile is not None and (value := profile.current()):
-            # A blocked response re-sets a junk cookie in the jar; the passed
-            # one must win on every request.
-            request.cookies = {**_as_dict(request.cookies), profile.cookie: value}
-            if profile.same_user_agent and profile.user_agent:
-                request.headers["User-Agent"] = profile.user_agent
+        if profile.same_user_agent and profile.current() and profile.user_agent:
+            request.headers["User-Agent"] = profile.user_agent
 
     def _profile_for(self, request: Request, response: Response) -> ChallengeProfile | None:
         profile = self.by_host.get(urlparse(request.url).netloc)
@@ -270,13 +281,30 @@ class AntiBotBrowserMiddleware:
         stats.inc_value(f"soundscraping/antibot/{event}")
         stats.inc_value(f"soundscraping/antibot/{profile.name}/{event}")
 
+    def _got_through(self, request: Request, response: Response) -> None:
+        profile = self.by_host.get(urlparse(request.url).netloc)
+        if profile is None:
+            return
+        route = access_route(request, passed=profile.current() is not None)
+        request.meta["access_route"] = route  # what the spider reads in response.meta
+        self.crawler.stats.inc_value(f"soundscraping/access/{profile.name}/{route}")
+        generation = request.meta.get("antibot_generation", {}).get(profile.name, 0)
+        if request.meta.get("antibot_attempts") and generation > profile.confirmed:
+            profile.confirmed = generation
+            self._count(profile, "solved")
+            logger.info("Anti-bot check passed: the request retried after the browser pass got through (%s)",
+                        request.url)
+
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         if request.meta.get("playwright"):
             return response
         profile = self._profile_for(request, response)
         if profile is None:
+            self._got_through(request, response)
             return response
         self._count(profile, "blocked")
+        self.crawler.stats.inc_value(
+            f"soundscraping/antibot/{profile.name}/blocked_{access_route(request, passed=False)}")
         if profile.hold and profile.failed:
             self._count(profile, "gave_up")
             return response
@@ -301,18 +329,19 @@ class AntiBotBrowserMiddleware:
                 await self._solve(profile, request)
                 profile.generation += 1
                 profile.failed = profile.value is None
-        if not (value := profile.current()):
+        if not profile.current():
             return response
         generations = {**request.meta.get("antibot_generation", {}), profile.name: profile.generation}
         meta = {**request.meta, "antibot_attempts": attempts + 1, "antibot_generation": generations}
-        retry = request.replace(cookies={**_as_dict(request.cookies), profile.cookie: value}, meta=meta,
-                                dont_filter=True)
+        # The jar holds the browser's cookies now; the Cookie header is rebuilt from it.
+        retry = request.replace(meta=meta, dont_filter=True)
         if profile.same_user_agent and profile.user_agent:
             retry.headers["User-Agent"] = profile.user_agent
         return retry
 
     async def _solve(self, profile: ChallengeProfile, blocked: Request) -> None:
-        """One browser pass; sets the profile's cookie (None when it failed)."""
+        """One browser pass; on success the browser's cookies are in the jar
+        and ``profile.value`` is set (None when it failed)."""
         profile.value = profile.user_agent = profile.expires = None
         url = profile.page_url or blocked.url
         logger.info("Anti-bot block: opening %s in a real browser to get past it", url)
@@ -327,6 +356,7 @@ class AntiBotBrowserMiddleware:
             page = response.meta.get("playwright_page")
             user_agent = await _user_agent(page) if profile.same_user_agent else None
             cookie = await _wait_for_cookie(page, profile.cookie, profile.timeout)
+            browser_cookies = await page.context.cookies()
         except Exception as exc:  # noqa: BLE001 - any browser failure is a failed pass
             self._count(profile, "failed")
             logger.error("Browser could not pass the anti-bot check on %s: %s", url,
@@ -336,19 +366,33 @@ class AntiBotBrowserMiddleware:
             page = page or request.meta.get("playwright_page")
             if page is not None:
                 await _close_page(page)
+        jar = BrowserCookiesMiddleware.of(self.crawler)
+        if jar is None:
+            self._count(profile, "failed")
+            logger.error("COOKIES_ENABLED is off (or %s is not in DOWNLOADER_MIDDLEWARES): the %s cookie "
+                         "the browser earned cannot be used", BrowserCookiesMiddleware.__name__, profile.cookie)
+            return
+        jar.add_browser_cookies(browser_cookies, jar=blocked.meta.get("cookiejar"))
         profile.value, profile.user_agent = cookie.get("value"), user_agent
         expires = cookie.get("expires")
         profile.expires = float(expires) if isinstance(expires, int | float) and expires > 0 else None
         if profile.value:
-            self._count(profile, "solved")
-            if user_agent:
-                logger.info("Anti-bot check passed with a real browser; continuing over plain HTTP as %s",
-                            user_agent)
-            else:
-                logger.info("Anti-bot check passed with a real browser; continuing over plain HTTP")
+            self._count(profile, "cookie_earned")
+            path = f"impersonated {self.impersonate} TLS" if self.impersonate else "Scrapy's own TLS"
+            logger.info("Browser earned the %s %s cookie; retrying over %s%s", profile.name, profile.cookie, path,
+                        f" as {user_agent}" if user_agent else "")
         else:
             self._count(profile, "failed")
             logger.error("Browser finished %s but got no %s cookie", url, profile.cookie)
+
+
+def access_route(request: Request, passed: bool) -> str:
+    """How a request to a protected host went out: ``browser`` (after a
+    browser pass: its cookies are in the jar), ``impersonate`` (a browser's
+    TLS fingerprint, no pass needed) or ``plain`` (Scrapy's own TLS)."""
+    if passed or request.meta.get("antibot_attempts"):
+        return "browser"
+    return "impersonate" if request.meta.get("impersonate") else "plain"
 
 
 async def _wait_for_cookie(page: Any, name: str, timeout: float) -> dict[str, Any]:
@@ -374,14 +418,6 @@ async def _user_agent(page: Any) -> str:
                 raise
             await asyncio.sleep(0.1)
     raise AssertionError("unreachable")
-
-
-def _as_dict(cookies: Any) -> dict[str, str]:
-    if isinstance(cookies, dict):
-        return dict(cookies)
-    if isinstance(cookies, list):
-        return {c["name"]: c["value"] for c in cookies if isinstance(c, dict) and "name" in c}
-    return {}
 
 
 async def _close_page(page: Any) -> None:

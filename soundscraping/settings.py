@@ -78,6 +78,19 @@ BEATPORT_CONCURRENT_REQUESTS = 1
 BEATPORT_ANTIBOT_MAX_SOLVES = 10
 BEATPORT_ANTIBOT_TIMEOUT = 30
 
+# Impersonated TLS (soundscraping.impersonation): requests to the hosts of
+# ANTIBOT_PROFILES go out with a current Chrome's TLS and HTTP/2 fingerprint
+# through curl_cffi; DataDome lets that through without a browser.  False =
+# Scrapy's own TLS (then only a browser pass can help, and DataDome refuses
+# a non-browser handshake whatever cookie it carries).
+IMPERSONATE_ENABLED = True
+# curl_cffi target: "chrome" = the newest Chrome the installed curl_cffi
+# knows (yt-dlp: any Chrome target older than chrome116 is refused).
+IMPERSONATE_BROWSER = "chrome"
+# An extra CA certificate file (PEM) the impersonated path trusts besides
+# the usual bundle (certifi), e.g. a test CA or a TLS-inspecting proxy's.
+TLS_CA_BUNDLE = _env("TLS_CA_BUNDLE")
+
 # Anti-bot challenge profiles for AntiBotBrowserMiddleware (both sites share
 # one mechanism).  Per site: ``detect`` (a function of the response: is this
 # the challenge?), ``hosts`` (settings naming the sites whose requests carry
@@ -199,6 +212,10 @@ DOWNLOADER_MIDDLEWARES = {
     # responses; the client-id check runs before the anti-bot one.
     "soundscraping.middlewares.AntiBotBrowserMiddleware": 560,
     "soundscraping.middlewares.SoundCloudClientIdMiddleware": 570,
+    # One jar kept as a browser keeps it (browser passes put their cookies
+    # in it; Set-Cookies replace them): Scrapy's own is replaced.
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "soundscraping.cookies.BrowserCookiesMiddleware": 700,
 }
 # API crawls need no depth accounting or URL-length filter; each spider
 # middleware costs work on every one of ~10^5 items.
@@ -238,10 +255,18 @@ RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 60.0
 COOKIES_ENABLED = True
 
-# --- Browser (scrapy-playwright, only for requests with meta["playwright"]) ------
+# --- Download handlers: browser, impersonated TLS, Scrapy's own ------------------
+# One handler for both schemes routes each request by its meta (first match;
+# None = the rest): meta["playwright"] -> a real browser (scrapy-playwright),
+# meta["impersonate"] -> curl_cffi, else Scrapy's HTTP/1.1 handler.
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "http": "soundscraping.download_handlers.RoutingDownloadHandler",
+    "https": "soundscraping.download_handlers.RoutingDownloadHandler",
+}
+DOWNLOAD_HANDLER_ROUTES = {
+    "playwright": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "impersonate": "soundscraping.impersonation.ImpersonateDownloadHandler",
+    None: "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
 }
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 PLAYWRIGHT_BROWSER_TYPE = "chromium"

@@ -45,6 +45,9 @@ class Table:
     # Key columns that may be NULL yet must still be unique (a follow has no
     # object): the unique index covers COALESCE(column, -1) instead.
     nullable_key: tuple[str, ...] = ()
+    # Columns a NULL never overwrites (facts only some crawls establish,
+    # e.g. soundcloud_users.tracks_complete: the graph crawl leaves it NULL).
+    keep_known: tuple[str, ...] = ()
 
     @functools.cached_property
     def column_names(self) -> tuple[str, ...]:
@@ -68,10 +71,11 @@ TABLES: dict[str, Table] = {
                 "id:bigint permalink:text username:text full_name:text description:text city:text "
                 "country_code:text followers_count:int followings_count:int track_count:int "
                 "avatar_url:text banner_url:text verified:bool created_at:timestamp "
-                "full_profile:bool scraped_at:timestamp"
+                "full_profile:bool tracks_complete:bool scraped_at:timestamp"
             ),
             merge="profile",
             indexes=(("permalink",),),
+            keep_known=("tracks_complete",),
         ),
         Table(
             "soundcloud_tracks", ("id",),
@@ -190,8 +194,12 @@ def merge_rows(table: Table, old: Row, new: Row) -> Row:
         other = new if base is old else old
         merged = {k: (base.get(k) if base.get(k) is not None else other.get(k)) for k in table.column_names}
         merged["full_profile"] = bool(old.get("full_profile"))
-        return merged
-    return dict(new)
+    else:
+        merged = dict(new)
+    for name in table.keep_known:
+        if merged.get(name) is None:
+            merged[name] = new.get(name) if new.get(name) is not None else old.get(name)
+    return merged
 
 
 def merge_values(table: Table, old: Values, new: Values) -> Values:
@@ -210,7 +218,9 @@ def _update_clause(table: Table, excluded: str) -> str:
         if name in keys:
             continue
         new, cur = f"{excluded}.{name}", f"{table.name}.{name}"
-        if table.merge == "profile":
+        if name in table.keep_known:
+            expr = f"COALESCE({new}, {cur})"
+        elif table.merge == "profile":
             if name == "full_profile":
                 expr = f"({cur} OR {new})"
             else:
@@ -259,6 +269,14 @@ def create_sql(table: Table, dialect: str) -> list[str]:
         name = f"{table.name}_{'_'.join(index)}_idx"
         statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {table.name} ({', '.join(index)})")
     return statements
+
+
+def add_columns_sql(table: Table, dialect: str, existing: set[str]) -> list[str]:
+    """ALTER TABLE for columns added to the schema since the table was made
+    (a dataset created by an older version keeps working)."""
+    types = _PG_TYPES if dialect == "postgresql" else _SQLITE_TYPES
+    return [f"ALTER TABLE {table.name} ADD COLUMN {c.name} {types[c.kind]}"
+            for c in table.columns if c.name not in existing]
 
 
 class Database:
@@ -320,6 +338,11 @@ class PostgresDatabase(Database):
             for table in tables:
                 for statement in create_sql(table, self.dialect):
                     cur.execute(statement)
+                cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                            "AND table_schema = current_schema()",
+                            (table.name,))
+                for statement in add_columns_sql(table, self.dialect, {r[0] for r in cur.fetchall()}):
+                    cur.execute(statement)
 
     def write(self, batch: Mapping[str, list[Values]]) -> None:
         import psycopg2
@@ -380,6 +403,9 @@ class SqliteDatabase(Database):
         with self._lock, self.conn:
             for table in tables:
                 for statement in create_sql(table, self.dialect):
+                    self.conn.execute(statement)
+                have = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table.name})")}
+                for statement in add_columns_sql(table, self.dialect, have):
                     self.conn.execute(statement)
 
     def write(self, batch: Mapping[str, list[Values]]) -> None:

@@ -66,27 +66,35 @@ def test_profiles_come_from_settings() -> None:
     assert beatport.max_solves == 2 and beatport.detect is cloudflare_challenge
 
 
-def test_later_requests_carry_the_cookie_and_the_browsers_user_agent() -> None:
+def test_later_requests_go_impersonated_with_the_browsers_user_agent_and_nothing_pinned() -> None:
     mw = middleware(BEATPORT_URL="http://127.0.0.1:3", SOUNDCLOUD_API_URL="http://127.0.0.1:2")
     soundcloud, beatport = mw.profiles
     beatport.value, beatport.user_agent, beatport.expires = "clear", BROWSER_UA, time.time() + 60
     soundcloud.value, soundcloud.user_agent = "dd", None
 
-    def sent(url: str) -> Request:
+    def sent(url: str, middleware: AntiBotBrowserMiddleware = mw) -> Request:
         request = Request(url, headers={"User-Agent": "soundscraping"})
-        asyncio.run(mw.process_request(request))
+        asyncio.run(middleware.process_request(request))
         return request
 
+    # Protected hosts: impersonated TLS; the cookies come from the jar (the
+    # browser's, or newer Set-Cookies), never pinned on the request.
     page = sent("http://127.0.0.1:3/track/x/1")
-    assert page.cookies == {"cf_clearance": "clear"} and page.headers["User-Agent"] == BROWSER_UA.encode()
+    assert page.meta["impersonate"] == "chrome" and page.headers["User-Agent"] == BROWSER_UA.encode()
+    assert page.cookies == {}
     api = sent("http://127.0.0.1:2/users/1/tracks")
-    assert api.cookies == {"datadome": "dd"} and api.headers["User-Agent"] == b"soundscraping"
+    assert api.meta["impersonate"] == "chrome" and api.headers["User-Agent"] == b"soundscraping"
+    assert api.cookies == {}
     other = sent("http://127.0.0.1:4/image.png")
-    assert other.cookies == {} and other.headers["User-Agent"] == b"soundscraping"
+    assert "impersonate" not in other.meta and other.headers["User-Agent"] == b"soundscraping"
     assert other.meta["antibot_generation"] == {"soundcloud": 0, "beatport": 0}
     # A lapsed clearance is dropped: the site will challenge and a new pass follows.
     beatport.expires = time.time() - 1
-    assert sent("http://127.0.0.1:3/track/x/1").cookies == {} and beatport.value is None
+    assert sent("http://127.0.0.1:3/track/x/1").headers["User-Agent"] == b"soundscraping"
+    assert beatport.value is None
+    # Impersonation switched off: Scrapy's own TLS.
+    plain = middleware(BEATPORT_URL="http://127.0.0.1:3", IMPERSONATE_ENABLED=False)
+    assert "impersonate" not in sent("http://127.0.0.1:3/track/x/1", plain).meta
 
 
 def test_spider_is_polite_by_default_and_tests_may_override() -> None:

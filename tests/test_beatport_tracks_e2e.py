@@ -5,6 +5,7 @@ by real Chromium (or reported when it cannot be)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -45,11 +46,12 @@ def seed_soundcloud(database_url: str, rows: list[dict[str, Any]]) -> None:
     users, tracks = {}, []
     for r in rows:
         users[r["user_id"]] = (r["user_id"], None, r["uploader"], None, None, None, None, None, None, None, None,
-                               None, None, None, True, utc_now())
+                               None, None, None, True, None, utc_now())
         tracks.append((r["id"], r["user_id"], r["title"], f"https://soundcloud.com/x/{r['id']}", None, None,
                        r["duration_ms"], None, None, None, None, None, None, r.get("is_dj_set", False),
                        utc_now()))
     assert len(tracks[0]) == len(TABLES["soundcloud_tracks"].columns)
+    assert len(next(iter(users.values()))) == len(TABLES["soundcloud_users"].columns)
     db.write({"soundcloud_users": list(users.values()), "soundcloud_tracks": tracks})
     if any("searched_at" in r for r in rows):
         db.write({"beatport_matches": [(r["id"], "no_match", None, 0.5, "earlier", 3, r["searched_at"])
@@ -159,28 +161,40 @@ def test_crawl_into_postgres_matches_records_and_stores_media(tmp_path: Path, pg
 
 
 @needs_chromium
-def test_cloudflare_challenge_passed_by_real_chromium_then_plain_http(tmp_path: Path, pg_url: str,
-                                                                      catalogue: Catalogue,
-                                                                      uploads: list[LabelledUpload]) -> None:
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+def test_cloudflare_challenge_passed_by_real_chromium_then_impersonated_tls(
+        tmp_path: Path, pg_url: str, catalogue: Catalogue, uploads: list[LabelledUpload], https: bool) -> None:
+    """HTTPS mode: Cloudflare also judges the ClientHello, so after the pass
+    the crawl must go on over the impersonated (Chrome-like) TLS."""
     picks = [i for i, u in enumerate(uploads) if u.expected][20:26] + [i for i, u in enumerate(uploads)
                                                                         if not u.expected][10:12]
     rows = sc_rows(uploads, picks)
     seed_soundcloud(pg_url, rows)
-    with BeatportReplica(catalogue, Quirks(challenge=True)) as replica:
-        result = run_crawl("beatport_tracks", tmp_path, env={"BEATPORT_URL": replica.url},
-                           settings={"DATABASE_URL": pg_url, "FILES_STORE": tmp_path / "files", **FAST})
+    with BeatportReplica(catalogue, Quirks(challenge=True, https=https)) as replica:
+        env = {"BEATPORT_URL": replica.url, **({"TLS_CA_BUNDLE": replica.ca_file} if https else {})}
+        settings: dict[str, Any] = {"DATABASE_URL": pg_url, "FILES_STORE": tmp_path / "files", **FAST}
+        if https:
+            # The test CA is not in Chromium's store [test-only flag].
+            settings["PLAYWRIGHT_LAUNCH_OPTIONS"] = json.dumps({
+                "executable_path": "/usr/bin/chromium", "headless": True,
+                "args": ["--no-sandbox", "--disable-gpu", "--ignore-certificate-errors"]})
+        result = run_crawl("beatport_tracks", tmp_path, env=env, settings=settings)
         assert result.returncode == 0, result.log[-3000:]
         stats = replica.stats.snapshot()
+    if https:
+        # Every handshake was Chrome-like (Chromium's and curl_cffi's): Scrapy's own TLS never spoke.
+        assert stats["tls_handshakes_chrome"] >= 2 and stats.get("tls_handshakes_other", 0) == 0
+    assert result.stat("soundscraping/access/beatport/browser") >= 1
     # One pass by a real browser, for the whole crawl.
     assert stats["challenges_passed"] == 1 and result.stat("soundscraping/antibot/beatport/solved") == 1
     browser_ua = stats["challenge_user_agents"][0]
     assert "Chrome/" in browser_ua and "soundscraping" not in browser_ua
-    # Then plain HTTP with the clearance and the browser's User-Agent (cf_clearance is bound to it).
+    # Then impersonated TLS with the clearance and the browser's User-Agent (cf_clearance is bound to it).
     assert stats["clearance_ua_mismatch"] == 0
     pages_after = result.stat("soundscraping/beatport/searches") + stats["track"]
     assert stats["clearance_accepted"] >= pages_after
     assert stats["page_user_agents"][browser_ua] >= pages_after
-    assert f"continuing over plain HTTP as {browser_ua}" in result.log
+    assert f"retrying over impersonated chrome TLS as {browser_ua}" in result.log
     assert "Anti-bot block: opening" in result.log
     statuses = dict(query(pg_url, "SELECT soundcloud_track_id, status FROM beatport_matches"))
     assert statuses == {r["id"]: "matched" if r["upload"].expected else "no_match" for r in rows}

@@ -406,11 +406,15 @@ def test_502_first_then_ok_and_malformed_json() -> None:
 
 # --- DataDome ------------------------------------------------------------------------------------
 
+DATADOME_SET_COOKIE = re.compile(  # reference §1/§7, attribute for attribute
+    r"datadome=[^;]+; Max-Age=31536000; Domain=127\.0\.0\.1; Path=/; Secure; SameSite=Lax")
+
+
 def test_datadome_blocks_user_tracks_without_valid_cookie(sc: SoundCloudReplica, world: World) -> None:
     aid = world.artists[0]["id"]
     r = api(sc, f"/users/{aid}/tracks?limit=20")
     assert r.status == 403 and r.headers["X-Datadome"] == "protected"
-    assert re.fullmatch(r"datadome=[^;]+; Max-Age=31536000; Path=/; SameSite=Lax", r.headers["Set-Cookie"])
+    assert DATADOME_SET_COOKIE.fullmatch(r.headers["Set-Cookie"])
     url = r.json()["url"]
     assert url.startswith(f"{sc.urls['web']}/captcha/?initialCid=")
     assert parse_qs(urlsplit(url).query)["referer"][0].startswith(f"{sc.urls['api']}/users/{aid}/tracks")
@@ -418,8 +422,19 @@ def test_datadome_blocks_user_tracks_without_valid_cookie(sc: SoundCloudReplica,
     assert api(sc, f"/users/{aid}/tracks", headers={"Cookie": junk}).status == 403
     expired = sc.sign_datadome_cookie(ttl=-5)
     assert api(sc, f"/users/{aid}/tracks", headers={"Cookie": f"datadome={expired}"}).status == 403
-    ok = api(sc, f"/users/{aid}/tracks", headers={"Cookie": f"other=1; datadome={sc.sign_datadome_cookie()}"})
+    valid = sc.sign_datadome_cookie()
+    ok = api(sc, f"/users/{aid}/tracks", headers={"Cookie": f"other=1; datadome={valid}"})
     assert ok.status == 200 and ok.headers["X-Datadome"] == "protected"
+    # Protected 200s re-issue the cookie: a fresh value, same attributes.
+    assert DATADOME_SET_COOKIE.fullmatch(ok.headers["Set-Cookie"])
+    fresh = ok.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    assert fresh != valid and sc.verify_datadome_cookie(fresh)
+    # Two different datadome values in one header: blocked, even if one is valid.
+    two = api(sc, f"/users/{aid}/tracks", headers={"Cookie": f"datadome={valid}; x=1; datadome={fresh}"})
+    assert two.status == 403 and sc.stats["datadome_blocked_two_cookies"] >= 1
+    junk_and_valid = api(sc, f"/users/{aid}/tracks", headers={"Cookie": f"{junk}; datadome={valid}"})
+    assert junk_and_valid.status == 403
+    assert api(sc, f"/users/{aid}/tracks", headers={"Cookie": f"datadome={valid}; datadome={valid}"}).status == 200
     assert api(sc, f"/users/{aid}/toptracks").status == 200
     assert api(sc, f"/users/{aid}").status == 200
 
@@ -444,7 +459,7 @@ def test_datadome_challenge_endpoint_and_pages(sc: SoundCloudReplica, world: Wor
     assert r.status == 200 and r.json()["status"] == 200
     assert "Set-Cookie" not in r.headers  # the page's JS sets it via document.cookie
     value = r.json()["cookie"]
-    assert re.fullmatch(r"datadome=[^;]+; Max-Age=3600; Path=/; SameSite=Lax", value)
+    assert DATADOME_SET_COOKIE.fullmatch(value)
     assert sc.stats["challenges_passed"] == before + 1 and ua in sc.stats["challenge_user_agents"]
     aid = world.artists[1]["id"]
     assert api(sc, f"/users/{aid}/tracks", headers={"Cookie": value.split(";")[0]}).status == 200
@@ -571,3 +586,89 @@ def test_cli_prints_one_json_line_and_serves() -> None:
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+# --- HTTPS mode: DataDome judges the TLS ClientHello -------------------------------------------
+
+
+def test_https_mode_judges_the_client_hello_not_the_cookie(world: World) -> None:
+    import ssl
+
+    from curl_cffi import requests as curl_requests
+
+    with SoundCloudReplica(world, Quirks(https=True)) as sc:
+        assert sc.urls["api"].startswith("https://") and sc.urls["web"].startswith("http://")
+        aid = world.artists[0]["id"]
+        url = f"{sc.urls['api']}/users/{aid}/tracks?limit=5&client_id={sc.client_id}"
+        context = ssl.create_default_context(cafile=sc.ca_file)
+        valid = sc.sign_datadome_cookie()
+
+        def python_ssl(cookie: str | None) -> int:
+            request = urllib.request.Request(url, headers={"Cookie": f"datadome={cookie}"} if cookie else {})
+            try:
+                with urllib.request.urlopen(request, timeout=5, context=context) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+
+        # A non-browser handshake is refused whatever cookie it carries ...
+        assert python_ssl(None) == 403 and python_ssl(valid) == 403
+        assert sc.stats["datadome_blocked_tls_fingerprint"] == 2
+        # ... routes DataDome does not guard still answer it.
+        with urllib.request.urlopen(f"{sc.urls['api']}/users/{aid}?client_id={sc.client_id}", timeout=5,
+                                    context=context) as r:
+            assert r.status == 200
+        # A Chrome-like one (curl_cffi) passes without any cookie, over one connection.
+        with curl_requests.Session(impersonate="chrome", verify=sc.ca_file) as session:
+            answers = [session.get(url) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200] * 4
+        assert DATADOME_SET_COOKIE.fullmatch(answers[0].headers["set-cookie"])
+        assert sc.tls is not None and sc.tls.handshakes("chrome") == 1 and sc.tls.handshakes("other") == 3
+    with SoundCloudReplica(world, Quirks(https=True, impersonation_refused=True)) as sc:
+        url = f"{sc.urls['api']}/users/{aid}/tracks?limit=5&client_id={sc.client_id}"
+        # (the session's own jar is off: it would add the 403's junk value, a second datadome)
+        with curl_requests.Session(impersonate="chrome", verify=sc.ca_file, discard_cookies=True) as session:
+            assert session.get(url).status_code == 403
+            assert session.get(url, headers={"Cookie": f"datadome={sc.sign_datadome_cookie()}"}).status_code == 200
+
+
+def test_stream_of_posts_and_refusal_switches(world: World) -> None:
+    aid, other = world.artist_ids[0], world.artist_ids[1]
+    with SoundCloudReplica(world, Quirks(tracks_refused_users=frozenset({aid}),
+                                         stream_refused_users=frozenset({other}))) as sc:
+        pages = walk(sc, f"{sc.urls['api']}/stream/users/{aid}?limit=3")
+        items = [i for p in pages for i in p["collection"]]
+        assert {i["type"] for i in items} == {"track", "track-repost"}
+        own = [i["track"]["id"] for i in items if i["type"] == "track"]
+        assert sorted(own) == sorted(t["id"] for t in world.tracks_of(aid))
+        assert all(i["track"]["user_id"] != aid for i in items if i["type"] == "track-repost")
+        assert all(i["user"]["id"] == aid for i in items)
+        assert len(pages) > 1 and pages[-1]["next_href"] is None
+        cursor = parse_qs(urlsplit(pages[0]["next_href"]).query)["offset"][0]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z,stream-item,\d{20}", cursor)
+        # Refused to everyone, valid cookie or not.
+        assert api(sc, f"/users/{aid}/tracks", headers=cookie(sc)).status == 403
+        assert api(sc, f"/stream/users/{other}", headers=cookie(sc)).status == 403
+        assert api(sc, f"/stream/users/{aid}").status == 200
+        assert api(sc, f"/users/{other}/toptracks").status == 200
+
+
+def test_protected_answer_matches_the_real_recording(world: World) -> None:
+    """NewPipe's recording of a real /users/{id}/tracks 200 (21 Feb 2026): the
+    replica sends the same DataDome headers and the same cookie attributes."""
+    from tests.fixtures import exchange
+
+    real = exchange("soundcloudchanneltabextractor/tracks/generated_mock_1.json")["response"]["responseHeaders"]
+    (real_cookie,) = real["set-cookie"]
+    attributes = real_cookie.split(";", 1)[1]
+    assert SoundCloudReplica(world).datadome_set_cookie("v") == "datadome=v;" + attributes  # unbound: real hosts
+    with SoundCloudReplica(world, Quirks(https=True)) as sc:
+        from curl_cffi import requests as curl_requests
+
+        url = f"{sc.urls['api']}/users/{world.artist_ids[0]}/tracks?limit=20&client_id={sc.client_id}"
+        answer = curl_requests.get(url, impersonate="chrome", verify=sc.ca_file, timeout=10)
+    assert answer.status_code == 200
+    for name in ("x-datadome", "accept-ch", "content-type", "cache-control", "server", "vary"):
+        assert answer.headers[name] == real[name][0], name
+    replica_cookie = answer.headers["set-cookie"]
+    assert replica_cookie.split(";", 1)[1] == attributes.replace(".soundcloud.com", "127.0.0.1")

@@ -10,6 +10,8 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from soundscraping.parsers import MalformedPage
 from soundscraping.parsers.soundcloud import (
@@ -21,6 +23,20 @@ from soundscraping.parsers.soundcloud import (
 )
 from soundscraping.pipelines import utc_now
 from soundscraping.spiders.base import SoundCloudSpider
+
+# An artist's tracks, in the order tried: /users/{id}/tracks (impersonated
+# TLS, then a browser pass, inside the downloader), then the stream of posts
+# (/stream/users/{id}, own tracks only), then /users/{id}/toptracks, which
+# answered when /tracks was refused (reference §2) but is partial.
+TRACKS_ROUTES = ("tracks", "stream", "toptracks")
+# How /tracks got through, weakest to strongest (AntiBotBrowserMiddleware).
+_ACCESS_ORDER = ("plain", "impersonate", "browser")
+
+
+def _stronger(a: str | None, b: str | None) -> str | None:
+    """The route an artist needed: the strongest any of its pages needed."""
+    known = [r for r in (a, b) if r in _ACCESS_ORDER]
+    return max(known, key=_ACCESS_ORDER.index) if known else (a or b)
 
 
 def read_artist_refs(artists: str | None, artists_file: str | None) -> list[str]:
@@ -89,25 +105,63 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
         self.count("soundscraping/artists/found")
         self.logger.info("Artist %r is user %d (%s): %s tracks", response.meta["artist"], item.id,
                          item.permalink, item.track_count)
-        yield item
-        yield self.paged_request(f"/users/{item.id}/tracks", self.parse_tracks,
-                                 meta={"artist": response.meta["artist"], "user_id": item.id})
+        # The profile rides along the track pages and is stored once the
+        # route that served the tracks says whether they are complete.
+        yield self.tracks_request(TRACKS_ROUTES[0], {"artist": response.meta["artist"], "user_id": item.id,
+                                                     "artist_profile": item})
+
+    # -- an artist's tracks, route after route --------------------------------------
+
+    def tracks_request(self, route: str, meta: dict[str, Any]) -> Request:
+        """First page of one route to an artist's tracks (see TRACKS_ROUTES)."""
+        path, callback = {
+            "tracks": ("/users/{}/tracks", self.parse_tracks),
+            "stream": ("/stream/users/{}", self.parse_stream),
+            "toptracks": ("/users/{}/toptracks", self.parse_toptracks),
+        }[route]
+        meta = {**{k: meta[k] for k in ("artist", "user_id", "artist_profile") if k in meta},
+                "tracks_route": route, "tracks_seen": 0}
+        return self.paged_request(path.format(meta["user_id"]), callback, meta=meta,
+                                  errback=self.on_tracks_error)
 
     def parse_tracks(self, response: Response) -> Iterator[Any]:
+        yield from self.read_track_page(response, self.parse_tracks, lambda obj: obj.get("kind") == "track")
+
+    def parse_stream(self, response: Response) -> Iterator[Any]:
+        """The stream of posts and reposts: the artist's own track posts only."""
+        owner = response.meta["user_id"]
+
+        def own_track(obj: dict[str, Any]) -> bool:
+            track = obj.get("track")
+            return obj.get("type") == "track" and isinstance(track, dict) and (
+                track.get("user_id") == owner or (track.get("user") or {}).get("id") == owner)
+
+        yield from self.read_track_page(response, self.parse_stream, own_track, unwrap="track")
+
+    def parse_toptracks(self, response: Response) -> Iterator[Any]:
+        yield from self.read_track_page(response, self.parse_toptracks, lambda obj: obj.get("kind") == "track")
+
+    def read_track_page(self, response: Response, callback: Any, wanted: Any,
+                        unwrap: str | None = None) -> Iterator[Any]:
         page = self.read_page(response)
         if not hasattr(page, "collection"):
             if page is not None:
                 yield page
             return
+        route = response.meta.get("tracks_route", "tracks")
+        self.count(f"soundscraping/access/soundcloud/{route}_pages")
         scraped_at, rule = utc_now(), self.dj_set_rule()
-        for obj in page.collection:
-            if obj.get("kind") != "track":
+        n = 0
+        for entry in page.collection:
+            if not isinstance(entry, dict) or not wanted(entry):
                 continue
+            obj = entry[unwrap] if unwrap else entry
             try:
                 track = parse_track_json(obj, rule, scraped_at=scraped_at)
             except MalformedPage as exc:
                 self.skip("bad_track", "Track skipped (%s): %s", self.context(response), exc)
                 continue
+            n += 1
             yield track
             if (user := self.embedded_user_item(obj, scraped_at)) is not None:
                 yield user
@@ -116,8 +170,58 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
                 yield self.paged_request(f"/tracks/{track.id}/comments", self.parse_comments,
                                          params={"threaded": 0},
                                          meta={"artist": response.meta.get("artist"), "track_id": track.id})
-        if (request := self.next_page(response, page, self.parse_tracks)) is not None:
+        request = self.next_page(response, page, callback)
+        seen = response.meta.get("tracks_seen", 0) + n
+        if request is not None:
+            request.meta.update({k: response.meta[k] for k in ("artist_profile", "tracks_route")
+                                 if k in response.meta})
+            request.meta["tracks_seen"] = seen
+            request.meta["tracks_via"] = _stronger(response.meta.get("tracks_via"), response.meta.get("access_route"))
             yield request
+            return
+        yield from self.tracks_done(response.meta, seen, _stronger(response.meta.get("tracks_via"),
+                                                                   response.meta.get("access_route")))
+
+    def tracks_done(self, meta: dict[str, Any], seen: int, access: str | None) -> Iterator[Any]:
+        """The artist's last track page: log the route, store the profile."""
+        route = meta.get("tracks_route", "tracks")
+        # /tracks itself is named by how it got through (impersonate, browser, plain).
+        name = (access or "plain") if route == "tracks" else route
+        complete = route != "toptracks"
+        self.count(f"soundscraping/access/soundcloud/artist_tracks/{name}")
+        if complete:
+            self.logger.info("Artist %r: %d tracks via %s", meta.get("artist"), seen, name)
+        else:
+            self.skip("tracks_incomplete", "Artist %r: only %d top tracks via toptracks (every other route was "
+                      "refused); stored with tracks_complete=false", meta.get("artist"), seen)
+        yield from self._profile(meta, complete)
+
+    def on_tracks_error(self, failure: Failure) -> Iterator[Any]:
+        """A route to an artist's tracks failed: an anti-bot block moves on to
+        the next route; anything else (or the last route failing) leaves the
+        artist incomplete, logged and counted."""
+        request = failure.request
+        meta = request.meta
+        route = meta.get("tracks_route", "tracks")
+        blocked = failure.check(HttpError) and failure.value.response.status == 403
+        later = TRACKS_ROUTES[TRACKS_ROUTES.index(route) + 1:] if route in TRACKS_ROUTES else ()
+        if blocked and later:
+            self.count(f"soundscraping/access/soundcloud/refused/{route}")
+            self.logger.warning("Artist %r: %s refused by the anti-bot check; trying %s", meta.get("artist"),
+                                route, later[0])
+            yield self.tracks_request(later[0], meta)
+            return
+        self.on_request_error(failure)
+        self.skip("tracks_incomplete", "Artist %r: tracks incomplete (%s failed after %d tracks); stored with "
+                  "tracks_complete=false", meta.get("artist"), route, meta.get("tracks_seen", 0))
+        yield from self._profile(meta, False)
+
+    @staticmethod
+    def _profile(meta: dict[str, Any], complete: bool) -> Iterator[Any]:
+        item = meta.get("artist_profile")
+        if item is not None:
+            item.tracks_complete = complete
+            yield item
 
     def parse_comments(self, response: Response) -> Iterator[Any]:
         page = self.read_page(response)

@@ -14,6 +14,7 @@ import socket
 import threading
 from collections.abc import Mapping, Sequence
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 
@@ -34,6 +35,7 @@ class AppThread:
         host: str = "127.0.0.1",
         ports: Mapping[str, int] | Sequence[int] | None = None,
         shutdown_timeout: float = 2.0,
+        tls: Mapping[str | int, Any] | None = None,
     ) -> None:
         if isinstance(apps, Mapping):
             self._names: list[str] | None = list(apps)
@@ -48,9 +50,14 @@ class AppThread:
         self._ports = port_list
         self.host = host
         self.shutdown_timeout = shutdown_timeout
+        # name (or index) -> tests.replica.tls.TLSGate: that app is served over
+        # HTTPS by the gate's accept loop (it peeks at each ClientHello).
+        self._tls = dict(tls or {})
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runners: list[web.AppRunner] = []
+        self._accept_tasks: list[asyncio.Future[None]] = []
+        self._gates: list[Any] = []
         self._urls: list[str] = []
 
     # -- public API --------------------------------------------------------
@@ -82,7 +89,10 @@ class AppThread:
             for s in socks:
                 s.close()
             raise
-        self._urls = [f"http://{self.host}:{s.getsockname()[1]}" for s in socks]
+        keys = self._names if self._names is not None else list(range(len(self._apps)))
+        gates = [self._tls.get(k) for k in keys]
+        self._urls = [f"{'https' if gate is not None else 'http'}://{self.host}:{s.getsockname()[1]}"
+                      for s, gate in zip(socks, gates, strict=True)]
 
         ready = threading.Event()
         errors: list[BaseException] = []
@@ -90,11 +100,15 @@ class AppThread:
         self._loop = loop
 
         async def _serve() -> None:
-            for app, sock in zip(self._apps, socks, strict=True):
+            for app, sock, gate in zip(self._apps, socks, gates, strict=True):
                 runner = web.AppRunner(app, access_log=None, handle_signals=False,
                                        shutdown_timeout=self.shutdown_timeout)
                 await runner.setup()
-                await web.SockSite(runner, sock).start()
+                if gate is None:
+                    await web.SockSite(runner, sock).start()
+                else:
+                    self._accept_tasks.append(asyncio.ensure_future(gate.serve(sock, runner.server)))
+                    self._gates.append((gate, sock))
                 self._runners.append(runner)
 
         def _run() -> None:
@@ -139,6 +153,13 @@ class AppThread:
 
     # -- internals ---------------------------------------------------------
     async def _cleanup(self) -> None:
+        for task in self._accept_tasks:
+            task.cancel()
+        for gate, sock in self._gates:
+            await gate.close()
+            sock.close()
+        self._accept_tasks.clear()
+        self._gates.clear()
         for runner in reversed(self._runners):
             try:
                 await runner.cleanup()

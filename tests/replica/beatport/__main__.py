@@ -27,6 +27,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     q.add_argument("--challenge", action="store_true", help="Cloudflare challenge on every page")
     q.add_argument("--challenge-after", type=int, default=None, metavar="N", help="challenge after N pages")
     q.add_argument("--unpassable", action="store_true", help="the challenge never hands out a clearance")
+    q.add_argument("--https", action="store_true",
+                   help="www over HTTPS (test CA printed as ca_file); Cloudflare judges the TLS ClientHello")
     q.add_argument("--clearance-ttl", type=int, default=1800)
     q.add_argument("--no-parens-403", action="store_true")
     q.add_argument("--allow-bot-user-agents", action="store_true")
@@ -45,12 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     quirks = Quirks(challenge=args.challenge, challenge_after=args.challenge_after,
                     challenge_passable=not args.unpassable, clearance_ttl=args.clearance_ttl,
                     parens_403=not args.no_parens_403, block_bot_user_agents=not args.allow_bot_user_agents,
-                    latency_ms=args.latency_ms, rate_limit=args.rate_limit)
+                    latency_ms=args.latency_ms, rate_limit=args.rate_limit, https=args.https)
     replica = BeatportReplica(catalogue, quirks, host=args.host,
                               ports={"www": args.port, "media": args.media_port})
     urls = replica.start()
     info = {"url": urls["www"], "media": urls["media"], "tracks": len(catalogue.tracks),
             "build_id": quirks.build_id}
+    if replica.ca_file:  # --https: the test CA a client must trust
+        info["ca_file"] = replica.ca_file
     return serve_until_signalled(info, replica.stop)
 
 

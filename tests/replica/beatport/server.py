@@ -44,6 +44,7 @@ from tests.replica.common import Signer
 from tests.replica.common import Stats as _Stats
 from tests.replica.runner import AppThread
 from tests.replica.soundcloud.media import jpeg_bytes, png_bytes
+from tests.replica.tls import TestCA, TLSGate
 
 __all__ = ["BeatportReplica", "Quirks", "Stats"]
 
@@ -66,6 +67,13 @@ class Quirks:
     # Turnstile no automated browser passes).
     challenge_passable: bool = True
     clearance_ttl: int = 1800
+    # HTTPS for www (test CA made at start-up: ``replica.ca_file``).  Cloudflare
+    # then judges the TLS ClientHello peeked before the handshake
+    # (tests/replica/tls.py): a non-browser handshake gets the challenge
+    # whatever cf_clearance it carries (the clearance is bound to the browser's
+    # TLS fingerprint as well as its User-Agent [I, stricter case: bound to
+    # the Chrome-like class, since Chrome shuffles its extensions]).
+    https: bool = False
     # 403 when q holds more than one pair of parentheses (real rule).
     parens_403: bool = True
     # Plain "403 Forbidden" for User-Agents that are not browsers.
@@ -212,7 +220,10 @@ class BeatportReplica:
         self._images: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self.apps = {"www": self._www_app(), "media": self._media_app()}
-        self._thread = AppThread(self.apps, host=host, ports=ports)
+        self.ca: TestCA | None = TestCA() if self.quirks.https else None
+        self.tls: TLSGate | None = TLSGate(self.ca, self.stats) if self.ca is not None else None
+        self._thread = AppThread(self.apps, host=host, ports=ports,
+                                 tls={"www": self.tls} if self.tls is not None else None)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> dict[str, str]:
@@ -224,6 +235,11 @@ class BeatportReplica:
 
     def stop(self) -> None:
         self._thread.stop()
+
+    @property
+    def ca_file(self) -> str | None:
+        """The test CA www's certificate is signed with (HTTPS mode)."""
+        return str(self.ca.ca_file) if self.ca is not None else None
 
     @property
     def url(self) -> str:
@@ -395,6 +411,9 @@ class BeatportReplica:
         with self._lock:
             self._pages_served += 1
             served = self._pages_served
+        if self.tls is not None and self.tls.client_class(request) != "chrome":
+            self.stats.incr("tls_refused")
+            return self._challenge(request)
         if q.challenge or (q.challenge_after is not None and served > q.challenge_after):
             state = self._clearance_state(request)
             if state != "ok":

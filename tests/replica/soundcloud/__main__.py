@@ -56,6 +56,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     q.add_argument("--malformed-json-every", type=int, default=None, metavar="N")
     q.add_argument("--latency-ms", type=int, default=0)
     q.add_argument("--datadome-cookie-ttl", type=int, default=3600)
+    q.add_argument("--https", action="store_true",
+                   help="api-v2 over HTTPS (test CA printed as ca_file); DataDome judges the TLS ClientHello")
+    q.add_argument("--impersonation-refused", action="store_true",
+                   help="HTTPS: a Chrome-like handshake also needs a valid datadome cookie")
+    q.add_argument("--tracks-refused", default="", metavar="N,N",
+                   help="artists (0-based index) whose /tracks DataDome refuses to every client")
+    q.add_argument("--stream-refused", default="", metavar="N,N",
+                   help="artists (0-based index) whose /stream/users/{id} is refused too")
     q.add_argument("--client-id", default=None, help="fixed initial client_id")
     q.add_argument("--no-graph-short-pages", action="store_true",
                    help="graph lists: always full pages, no empty page")
@@ -86,7 +94,15 @@ def main(argv: list[str] | None = None) -> int:
                                         tracks_per_artist=args.tracks,
                                         comments_per_track=12 if args.comments is None else args.comments,
                                         commenters=args.commenters))
+    artist_ids = [] if graph is not None else world.artist_ids
+
+    def artists_at(text: str) -> frozenset[int]:
+        return frozenset(artist_ids[int(i)] for i in text.split(",") if i.strip())
+
     quirks = Quirks(short_pages=not args.no_short_pages,
+                    https=args.https, impersonation_refused=args.impersonation_refused,
+                    tracks_refused_users=artists_at(args.tracks_refused),
+                    stream_refused_users=artists_at(args.stream_refused),
                     rotate_client_id_after=args.rotate_client_id_after, rate_limit=args.rate_limit,
                     error_5xx_every=args.error_5xx_every,
                     malformed_json_every=args.malformed_json_every, latency_ms=args.latency_ms,
@@ -99,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     replica = SoundCloudReplica(graph if graph is not None else world, quirks, host=args.host, ports=ports)
     urls = replica.start()
     info: dict[str, Any] = dict(urls)
+    if replica.ca_file:  # --https: the test CA a client must trust
+        info["ca_file"] = replica.ca_file
     if graph is not None:
         info["seeds"] = graph.seeds(args.seeds)
         info["missing"] = [graph.permalink(u) for u in sorted(graph.missing) if u in graph]

@@ -45,6 +45,7 @@ from tests.replica.soundcloud.world import (
     iso,
     iso_ms,
 )
+from tests.replica.tls import TestCA, TLSGate
 
 __all__ = ["Quirks", "SoundCloudReplica", "Stats"]
 
@@ -66,9 +67,33 @@ class Quirks:
     malformed_json_every: int | None = None
     # Sleep before answering every api request.
     latency_ms: int = 0
-    # /users/{id}/tracks needs a datadome cookie obtained by running tags.js.
+    # DataDome guards /users/{id}/tracks (the route names in datadome_routes;
+    # [V] only that one carried x-datadome headers).  Over plain HTTP the
+    # cookie decides: a valid datadome (what tags.js earns in a browser).
     datadome: bool = True
+    # How long a datadome value stays valid server-side (seconds).  The
+    # Set-Cookie always says Max-Age=31536000 (as the real one does): the
+    # client keeps it a year, the server decides whether it still counts, so
+    # a client must follow every re-issue.  Earlier values stay valid until
+    # then [I: concurrent requests of one browser carry the previous value].
     datadome_cookie_ttl: int = 3600
+    datadome_routes: frozenset[str] = frozenset({"api_user_tracks"})
+    # HTTPS for api-v2 (test CA made at start-up: ``replica.ca_file``): the
+    # check then judges the TLS ClientHello peeked before the handshake
+    # (tests/replica/tls.py).  A non-browser handshake is refused whatever
+    # cookie it carries; a Chrome-like one passes without a cookie, as
+    # yt-dlp's curl_cffi impersonation does (reference §7) [I, stricter case].
+    https: bool = False
+    # [I, a switch] DataDome has learnt the impersonated fingerprint: a
+    # Chrome-like handshake also needs a valid cookie (what a browser pass
+    # earns).  This is how tests reach the browser route over HTTPS: the
+    # Chromium pass itself runs on the (plain HTTP) web host.
+    impersonation_refused: bool = False
+    # Artists whose /users/{id}/tracks DataDome refuses to every client (a
+    # captcha no automated browser passes) ...
+    tracks_refused_users: frozenset[int] = frozenset()
+    # ... and whose /stream/users/{id} is refused too (then only toptracks).
+    stream_refused_users: frozenset[int] = frozenset()
     # Fixed first client_id (default: derived from the world seed).
     initial_client_id: str | None = None
     # Graph lists (likes, reposts, followings, followers, comments): pages
@@ -192,7 +217,7 @@ _GRAPH_ROUTES = {
     "api_user_followers": ("followers", 50),
     "api_user_comments": ("comments", 10),
 }
-_PAGED_ROUTES = frozenset({"api_user_tracks", "api_user_toptracks", "api_track_comments",
+_PAGED_ROUTES = frozenset({"api_user_tracks", "api_user_toptracks", "api_user_stream", "api_track_comments",
                            "api_search", "api_search_users", "api_search_tracks", *_GRAPH_ROUTES})
 _IMAGE_RE = re.compile(
     r"^/(?:(avatars|artworks)-([A-Za-z0-9_-]+)|visuals-(\d{12})-([A-Za-z0-9_-]+))-("
@@ -317,9 +342,13 @@ class SoundCloudReplica:
         self._search_users: list[tuple[str, int]] = []
         self._search_tracks: list[tuple[str, int]] = []
         self._track_json: dict[int, str] = {}
+        self._stream: dict[int, list[tuple[int, str, int]]] = {}
         self.apps = {"web": self._web_app(), "api": self._api_app(),
                      "assets": self._assets_app(), "images": self._images_app()}
-        self._thread = AppThread(self.apps, host=host, ports=ports)
+        self.ca: TestCA | None = TestCA() if self.quirks.https else None
+        self.tls: TLSGate | None = TLSGate(self.ca, self.stats) if self.ca is not None else None
+        self._thread = AppThread(self.apps, host=host, ports=ports,
+                                 tls={"api": self.tls} if self.tls is not None else None)
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> dict[str, str]:
@@ -336,6 +365,22 @@ class SoundCloudReplica:
     def stop(self) -> None:
         self._thread.stop()
 
+    @property
+    def ca_file(self) -> str | None:
+        """The test CA api-v2's certificate is signed with (HTTPS mode)."""
+        return str(self.ca.ca_file) if self.ca is not None else None
+
+    @property
+    def cookie_domain(self) -> str:
+        """``Domain`` of the datadome cookie: the site's domain (.soundcloud.com
+        for the real site; the replica's hosts share one IP address)."""
+        host = urlsplit(self.urls["api"]).hostname or ""
+        return ".soundcloud.com" if host.endswith("soundcloud.com") else host
+
+    def datadome_set_cookie(self, value: str) -> str:
+        """The Set-Cookie DataDome sends (reference §1/§7), verbatim in shape."""
+        return f"datadome={value}; Max-Age=31536000; Domain={self.cookie_domain}; Path=/; Secure; SameSite=Lax"
+
     def __enter__(self) -> SoundCloudReplica:
         self.start()
         return self
@@ -351,6 +396,7 @@ class SoundCloudReplica:
         self._chunks.clear()
         self._chunk_names.clear()
         self._raw_lists = {}
+        self._stream = {}
         for aid in w.artist_ids:
             ids, ghost = w.raw_track_list(aid)
             pos = {tid: i for i, tid in enumerate(ids)}
@@ -402,7 +448,7 @@ class SoundCloudReplica:
     def sign_datadome_cookie(self, ttl: int | None = None) -> str:
         """A valid ``datadome`` cookie value (what the JS challenge hands out)."""
         ttl = self.quirks.datadome_cookie_ttl if ttl is None else ttl
-        payload = f"{int(time.time()) + ttl}.{secrets.token_hex(6)}"
+        payload = f"{int((time.time() + ttl) * 1000)}.{secrets.token_hex(6)}"  # expiry in ms
         b64 = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
         return f"{b64}~{self._sign('dd|' + payload)[:40]}"
 
@@ -413,15 +459,39 @@ class SoundCloudReplica:
             exp = int(payload.split(".", 1)[0])
         except (ValueError, UnicodeDecodeError):
             return False
-        return hmac.compare_digest(sig, self._sign("dd|" + payload)[:40]) and exp > time.time()
+        return hmac.compare_digest(sig, self._sign("dd|" + payload)[:40]) and exp / 1000 > time.time()
 
-    def _valid_datadome(self, request: web.Request) -> str | None:
-        # Parse the raw header: a jar may hold several datadome values.
-        for part in request.headers.get("Cookie", "").split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == "datadome" and self.verify_datadome_cookie(value.strip().strip('"')):
-                return value.strip().strip('"')
-        return None
+    def _datadome_values(self, request: web.Request) -> list[str]:
+        """Every datadome value in the raw Cookie header(s), in order."""
+        values = []
+        for header in request.headers.getall("Cookie", []):
+            for part in header.split(";"):
+                name, _, value = part.strip().partition("=")
+                if name == "datadome":
+                    values.append(value.strip().strip('"'))
+        return values
+
+    def _datadome_verdict(self, request: web.Request, route: str) -> str | None:
+        """None = through; else why the request is blocked (counted)."""
+        q = self.quirks
+        values = set(self._datadome_values(request))
+        if len(values) > 1:
+            return "two_cookies"  # a client holds exactly one datadome [I]
+        uid = _parse_id(request.match_info.get("id", ""), "users")
+        if route == "api_user_tracks" and uid in q.tracks_refused_users:
+            return "refused_user"
+        if route == "api_user_stream" and uid in q.stream_refused_users:
+            return "refused_user"
+        cookie_ok = bool(values) and self.verify_datadome_cookie(next(iter(values)))
+        if self.tls is not None:
+            client = self.tls.client_class(request)
+            self.stats.incr(f"datadome_tls_{client}")
+            if client != "chrome":
+                return "tls_fingerprint"
+            if q.impersonation_refused and not cookie_ok:
+                return "bad_cookie" if values else "no_cookie"
+            return None
+        return None if cookie_ok else ("bad_cookie" if values else "no_cookie")
 
     # -- helpers -------------------------------------------------------------------------
     def _json_response(self, body: str | bytes, status: int = 200,
@@ -470,6 +540,7 @@ class SoundCloudReplica:
         r.add_get("/users/{id}/followers", self._api_graph_list, name="api_user_followers")
         r.add_get("/users/{id}/comments", self._api_graph_list, name="api_user_comments")
         r.add_get("/stream/users/{id}/reposts", self._api_graph_list, name="api_user_reposts")
+        r.add_get("/stream/users/{id}", self._api_user_stream, name="api_user_stream")
         r.add_get("/tracks", self._api_tracks_batch, name="api_tracks_batch")
         r.add_get("/tracks/{id}", self._api_track, name="api_track")
         r.add_get("/tracks/{id}/comments", self._api_track_comments, name="api_track_comments")
@@ -501,13 +572,19 @@ class SoundCloudReplica:
             return self._json_response("", 204, cors)
 
         extra: dict[str, str] = dict(cors)
-        if route == "api_user_tracks":
+        protected = route in q.datadome_routes or (
+            route == "api_user_stream" and _parse_id(request.match_info.get("id", ""), "users")
+            in q.stream_refused_users)
+        if protected:
             extra.update({"X-Datadome": "protected", "Accept-CH": _ACCEPT_CH})
             if q.datadome:
-                cookie = self._valid_datadome(request)
-                if cookie is None:
+                reason = self._datadome_verdict(request, route)
+                if reason is not None:
+                    self.stats.incr(f"datadome_blocked_{reason}")
                     return self._datadome_block(request, extra)
-                extra["Set-Cookie"] = f"datadome={cookie}; Max-Age=31536000; Path=/; SameSite=Lax"
+                # The server module re-issues the cookie on protected answers.
+                self.stats.incr("datadome_reissued")
+                extra["Set-Cookie"] = self.datadome_set_cookie(self.sign_datadome_cookie())
 
         cid = request.query.get("client_id")
         if not cid or cid != self.client_id:
@@ -549,7 +626,7 @@ class SoundCloudReplica:
                f"&hash={secrets.token_hex(15).upper()}&t=fe&s=47891"
                f"&referer={quote(str(request.url), safe='')}")
         h = dict(extra)
-        h["Set-Cookie"] = f"datadome={junk}; Max-Age=31536000; Path=/; SameSite=Lax"
+        h["Set-Cookie"] = self.datadome_set_cookie(junk)
         h["X-Datadome-Cid"] = cid
         return self._json_response(_json_text({"url": url}), 403, h)
 
@@ -766,6 +843,61 @@ class SoundCloudReplica:
         if offset + limit < len(ids):
             nxt = f"{self.urls['api']}/users/{uid}/toptracks?offset={offset + limit}&limit={limit}"
         return self._collection([self._track_str(t) for t in page], nxt)
+
+    def _stream_items(self, uid: int) -> list[tuple[int, str, int]]:
+        """(created_at, item JSON, n) of a World artist's stream, newest
+        first: a ``track`` post per public track and a ``track-repost`` of
+        two tracks of the next artist (the stream mixes posts and reposts)."""
+        items = self._stream.get(uid)
+        if items is not None:
+            return items
+        w = self.world
+        items: list[Any] = []
+        artist = w.mini_user_json(uid)
+        for tid in w.track_ids_of(uid):
+            rec = w.track_record(tid)
+            assert rec is not None
+            items.append((rec.created_at, "track", tid, artist))
+        ids = w.artist_ids
+        if uid in ids and len(ids) > 1:
+            other = ids[(ids.index(uid) + 1) % len(ids)]
+            for k, tid in enumerate(w.track_ids_of(other)[:2]):
+                rec = w.track_record(tid)
+                assert rec is not None
+                items.append((rec.created_at + 3600 * (k + 1), "track-repost", tid, artist))
+        items.sort(key=lambda it: (-it[0], it[2]))
+        rng = _rng(w.config.seed, "stream", uid)
+        rendered = []
+        for n, (created, kind, tid, who) in enumerate(items):
+            uuid = f"{rng.getrandbits(32):08x}-{rng.getrandbits(16):04x}-0000-0000-{tid:012x}"
+            body = ('{"created_at":' + _json_text(iso(created)) + ',"type":"' + kind + '","track":'
+                    + self._track_str(tid) + ',"user":' + who + ',"uuid":"' + uuid + '","caption":null}')
+            rendered.append((created, body, n))
+        self._stream[uid] = rendered
+        return rendered
+
+    async def _api_user_stream(self, request: web.Request) -> web.Response:
+        """``/stream/users/{id}``: the user's posts and reposts (reference §2:
+        type track / track-repost / playlist / playlist-repost), opaque cursor."""
+        uid = _parse_id(request.match_info["id"], "users")
+        if uid is None or self.world.user(uid) is None:
+            return self._not_found()
+        limit = min(max(_parse_int(request.query.get("limit"), 10), 1), 200)
+        items = self._stream_items(uid)
+        offset = request.query.get("offset", "")
+        start = 0
+        if offset not in ("", "0"):
+            parts = offset.split(",")
+            if len(parts) != 3 or parts[1] != "stream-item" or not parts[2].isdigit():
+                return self._json_response('{"code":400,"message":"invalid offset","errors":[],"error":null}', 400)
+            start = int(parts[2]) + 1
+        page = items[start:start + limit]
+        nxt = None
+        if start + limit < len(items):
+            created, _, n = page[-1]
+            cursor = f"{iso_ms(created)},stream-item,{n:020d}"
+            nxt = f"{self.urls['api']}/stream/users/{uid}?offset={quote(cursor, safe='')}&limit={limit}"
+        return self._collection([body for _, body, _ in page], nxt)
 
     async def _api_tracks_batch(self, request: web.Request) -> web.Response:
         out = []
@@ -1000,8 +1132,7 @@ class SoundCloudReplica:
             return web.Response(body=b'{"status":403,"cookie":null}', status=403, headers=headers)
         self.stats.incr("challenges_passed")
         self.stats["challenge_user_agents"].append(ua)
-        cookie = (f"datadome={self.sign_datadome_cookie()}; Max-Age={self.quirks.datadome_cookie_ttl}; "
-                  "Path=/; SameSite=Lax")
+        cookie = self.datadome_set_cookie(self.sign_datadome_cookie())
         return web.Response(body=_json_text({"status": 200, "cookie": cookie}).encode(),
                             headers=headers)
 
