@@ -23,7 +23,8 @@ from scrapy.utils.misc import load_object
 from scrapy.utils.response import response_status_message
 
 from soundscraping.cookies import BrowserCookiesMiddleware
-from soundscraping.soundcloud_api import ClientIdStore, client_id_of, masked, with_client_id
+from soundscraping.sites.soundcloud.antibot import datadome_block
+from soundscraping.sites.soundcloud.client_id import ClientIdStore, client_id_of, masked, with_client_id
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class SoundCloudClientIdMiddleware:
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         if response.status not in (401, 403) or not self.store.is_api_request(request):
             return response
-        if response.status == 403 and response.headers.get("x-datadome"):
+        if datadome_block(response):
             return response  # the anti-bot middleware's business
         stale = client_id_of(request.url)
         stats = self.crawler.stats
@@ -132,24 +133,6 @@ class SoundCloudClientIdMiddleware:
         logger.info("client_id %s rejected (HTTP %d); retrying with %s", masked(stale), response.status, masked(fresh))
         meta = {**request.meta, "client_id_refreshed": True}
         return request.replace(url=with_client_id(request.url, fresh), meta=meta, dont_filter=True)
-
-
-def datadome_block(response: Response) -> bool:
-    """SoundCloud's DataDome block: 403 with an ``x-datadome`` header."""
-    return response.status == 403 and bool(response.headers.get("x-datadome"))
-
-
-def cloudflare_challenge(response: Response) -> bool:
-    """Cloudflare's managed challenge ("Just a moment..."): marked with
-    ``cf-mitigated: challenge``, or a 403/503 page carrying the challenge
-    script.  Cloudflare's plain 403s (blocked query, bad User-Agent) are not
-    challenges: no browser gets past those."""
-    if (response.headers.get("cf-mitigated") or b"").lower() == b"challenge":
-        return True
-    if response.status not in (403, 503):
-        return False
-    head = response.body[:40_000]
-    return b"<title>Just a moment" in head or b"_cf_chl_opt" in head
 
 
 @dataclass

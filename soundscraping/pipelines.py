@@ -15,7 +15,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from soundscraping.storage import (
     mask_url,
     merge_values,
 )
+from soundscraping.timestamps import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +88,6 @@ def item_spec(cls: type) -> ItemSpec:
 def is_batch(item: Any) -> bool:
     """Items that carry several rows (``parts()``) rather than being one."""
     return callable(getattr(item, "parts", None))
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ValidatePipeline:

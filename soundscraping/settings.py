@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 
+from soundscraping.sites.cambridge_mt.urls import FILE_HOSTS
+from soundscraping.sites.soundcloud.frontier import INTERACTION_WEIGHTS
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
@@ -52,7 +55,7 @@ SOUNDCLOUD_DJ_SET_KEYWORDS = [
 # priority (an account's score = sum of the weights of the interactions it
 # received from visited accounts), accounts visited at once (each visit reads
 # four lists), and how often progress is logged (seconds).
-GRAPH_WEIGHTS = {"like": 1, "repost": 3, "follow": 3, "comment": 3}
+GRAPH_WEIGHTS = dict(INTERACTION_WEIGHTS)  # like 1, repost 3, follow 3, comment 3
 GRAPH_CONCURRENT_ACCOUNTS = 8
 GRAPH_PROGRESS_INTERVAL = 30
 
@@ -102,7 +105,7 @@ TLS_CA_BUNDLE = _env("TLS_CA_BUNDLE")
 ANTIBOT_PROFILES = {
     # api-v2's DataDome: 403 + x-datadome; the web site's script issues the cookie.
     "soundcloud": {
-        "detect": "soundscraping.middlewares.datadome_block",
+        "detect": "soundscraping.sites.soundcloud.antibot.datadome_block",
         "hosts": ["SOUNDCLOUD_API_URL"],
         "page": "SOUNDCLOUD_URL",
         "cookie": "datadome",
@@ -112,7 +115,7 @@ ANTIBOT_PROFILES = {
     },
     # Cloudflare's managed challenge: 403 "Just a moment..." on the page itself.
     "beatport": {
-        "detect": "soundscraping.middlewares.cloudflare_challenge",
+        "detect": "soundscraping.sites.beatport.antibot.cloudflare_challenge",
         "hosts": ["BEATPORT_URL"],
         "page": None,
         "cookie": "cf_clearance",
@@ -130,7 +133,7 @@ CAMBRIDGE_FORUM_ROOT_FID = 184
 # Hosts of Cambridge-MT's own downloads (a host matches itself and its
 # sub-domains; host:port entries match exactly).  A multitrack anywhere else
 # (zenodo, archive.org, puremix) marks the song external_download.
-CAMBRIDGE_MT_FILE_HOSTS = ["cambridge-mt.com", "cambridgemusictechnology.co.uk"]
+CAMBRIDGE_MT_FILE_HOSTS = list(FILE_HOSTS)  # cambridge-mt.com, cambridgemusictechnology.co.uk
 # The forum answers HTTP 400 to bursts until a ~30 s pause.  cambridge_forum
 # fetches one page at a time with CAMBRIDGE_FORUM_DELAY seconds between
 # requests (randomised 0.5x-1.5x); a 400 or 5xx holds the host for at least

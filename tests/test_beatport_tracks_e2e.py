@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from soundscraping.media import media_path
-from soundscraping.pipelines import utc_now
 from soundscraping.storage import TABLES, Database
+from soundscraping.timestamps import utc_now
 from tests.crawl import query, run_crawl
 from tests.replica.beatport import BeatportReplica, Catalogue, LabelledUpload, Quirks, Track, build_catalogue
 from tests.replica.beatport.uploads import labelled_uploads

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from soundscraping.media import media_path
-from soundscraping.parsers.cambridge_mt import attachment_aid, is_direct_audio
+from soundscraping.sites.cambridge_mt.attachments import attachment_aid
+from soundscraping.sites.cambridge_mt.urls import is_direct_audio
 from tests.conftest import S3
 from tests.crawl import query, run_crawl
 from tests.replica.cambridge_mt import CambridgeReplica, Forum, ForumConfig, Library, Quirks, build_forum, load_library

@@ -14,7 +14,7 @@ import psycopg2
 import pytest
 
 from soundscraping.media import media_path
-from soundscraping.parsers.soundcloud import banner_url, image_variant
+from soundscraping.sites.soundcloud.parsers import banner_url, image_variant
 from tests.conftest import S3
 from tests.crawl import admin, finish, kill_when, query, run_crawl, start_crawl
 from tests.replica.soundcloud import Quirks, SoundCloudReplica, World, WorldConfig, build_world

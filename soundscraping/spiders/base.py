@@ -16,9 +16,15 @@ from twisted.python.failure import Failure
 from w3lib.url import url_query_cleaner
 
 from soundscraping.items import SoundCloudUser
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.soundcloud import DjSetRule, Page, embedded_user, parse_collection_page, parse_user_json
-from soundscraping.soundcloud_api import ClientIdNotFound, ClientIdStore, client_id_of, with_client_id
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.soundcloud.client_id import ClientIdNotFound, ClientIdStore, client_id_of, with_client_id
+from soundscraping.sites.soundcloud.parsers import (
+    DjSetRule,
+    Page,
+    embedded_user,
+    parse_collection_page,
+    parse_user_json,
+)
 
 
 class SoundscrapingSpider(scrapy.Spider):

@@ -10,7 +10,7 @@
 
 Per track the cleaned title is searched on ``/search/tracks`` (a second,
 title-only search when the first finds nothing acceptable), the candidates
-are scored (``soundscraping.matching``) and the best one at or above
+are scored (``soundscraping.sites.beatport.matching``) and the best one at or above
 ``BEATPORT_MATCH_THRESHOLD`` is read from its track page's ``__NEXT_DATA__``
 into ``beatport_tracks``, with its waveform and artwork images.  Every finished
 search is recorded in ``beatport_matches`` (``matched`` or ``no_match``), so
@@ -36,12 +36,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from soundscraping.items import BeatportMatch
-from soundscraping.matching import Scored, Upload, best_match, parse_upload, search_queries
-from soundscraping.middlewares import cloudflare_challenge
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.beatport import (
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.beatport.antibot import cloudflare_challenge, is_challenge_page
+from soundscraping.sites.beatport.matching import Scored, Upload, best_match, parse_upload, search_queries
+from soundscraping.sites.beatport.parsers import (
     candidate_from_search,
-    is_challenge_page,
     missing_fields,
     next_data,
     search_results,
@@ -50,9 +49,9 @@ from soundscraping.parsers.beatport import (
     track_item,
     track_url,
 )
-from soundscraping.pipelines import utc_now
 from soundscraping.spiders.base import SoundscrapingSpider
 from soundscraping.storage import Database, StorageError
+from soundscraping.timestamps import utc_now, utc_timestamp
 
 
 @dataclass
@@ -177,7 +176,7 @@ class BeatportTracksSpider(SoundscrapingSpider):
             where = "NOT COALESCE(t.is_dj_set, FALSE) AND (m.soundcloud_track_id IS NULL"
             params: tuple[Any, ...] = ()
             if days > 0:
-                cutoff = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                cutoff = utc_timestamp(datetime.now(UTC) - timedelta(days=days))
                 where += " OR m.searched_at < %s"
                 params = (cutoff,)
             return db.query(f"{select} LEFT JOIN beatport_matches m ON m.soundcloud_track_id = t.id "

@@ -31,8 +31,9 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from soundscraping.items import CmtForumThread
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.cambridge_mt import is_direct_audio, parse_forum_page, parse_thread_page
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.cambridge_mt.forum import parse_forum_page, parse_thread_page
+from soundscraping.sites.cambridge_mt.urls import is_direct_audio
 from soundscraping.spiders.base import SoundscrapingSpider
 
 DOWNLOAD_MODES = ("none", "mixes")

@@ -20,10 +20,11 @@ from scrapy import Request
 from scrapy.http import Response
 
 from soundscraping.items import CmtSong
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.cambridge_mt import is_file_url, parse_library
-from soundscraping.pipelines import utc_now
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.cambridge_mt.library import parse_library
+from soundscraping.sites.cambridge_mt.urls import is_file_url
 from soundscraping.spiders.base import SoundscrapingSpider
+from soundscraping.timestamps import utc_now
 
 DOWNLOAD_MODES = ("none", "previews", "all")
 

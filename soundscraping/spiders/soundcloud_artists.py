@@ -13,16 +13,16 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.soundcloud import (
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.soundcloud.parsers import (
     classify_artist_ref,
     parse_comment_json,
     parse_object,
     parse_track_json,
     pick_user_by_name,
 )
-from soundscraping.pipelines import utc_now
 from soundscraping.spiders.base import SoundCloudSpider
+from soundscraping.timestamps import utc_now
 
 # An artist's tracks, in the order tried: /users/{id}/tracks (impersonated
 # TLS, then a browser pass, inside the downloader), then the stream of posts

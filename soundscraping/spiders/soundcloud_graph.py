@@ -5,7 +5,7 @@ comments on whom, crawled outward from seed accounts.
 Each visited account's most recent ``per_kind_limit`` likes, reposts,
 followings and comments become ``soundcloud_interactions`` rows.  The seeds
 are visited first, then always the unvisited account with the highest
-interaction score received so far (see ``soundscraping.frontier``), skipping
+interaction score received so far (see ``soundscraping.sites.soundcloud.frontier``), skipping
 accounts with fewer than ``min_followers`` followers (known from the objects
 already fetched: no request is spent on sizing an account).  Visits are
 recorded in ``soundcloud_graph_visits`` with their edges, so a re-run (or a
@@ -27,14 +27,14 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 from w3lib.url import add_or_replace_parameter
 
-from soundscraping.frontier import Frontier
 from soundscraping.items import GraphVisit, InteractionPage
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.soundcloud import classify_artist_ref, parse_interactions, parse_object
-from soundscraping.pipelines import utc_now
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.soundcloud.frontier import Frontier
+from soundscraping.sites.soundcloud.parsers import classify_artist_ref, parse_interactions, parse_object
 from soundscraping.spiders.base import SoundCloudSpider
 from soundscraping.spiders.soundcloud_artists import read_artist_refs
 from soundscraping.storage import Database, StorageError
+from soundscraping.timestamps import utc_now
 
 # api-v2 list behind each interaction kind.
 LISTS = {

@@ -13,7 +13,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from w3lib.url import add_or_replace_parameter
 
-from soundscraping.parsers.soundcloud import asset_script_urls, client_id_from_home, client_id_from_script
+from soundscraping.sites.soundcloud.parsers import asset_script_urls, client_id_from_home, client_id_from_script
 
 logger = logging.getLogger(__name__)
 
