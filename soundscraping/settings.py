@@ -148,7 +148,7 @@ CAMBRIDGE_FORUM_BACKOFF_MAX = 300.0
 # against the server's Date header.
 CAMBRIDGE_FORUM_TIMEZONE = "UTC"
 
-# Large files (soundscraping.media.StreamingFilesPipeline): file_urls whose
+# Large files (soundscraping.media.streaming.StreamingFilesPipeline): file_urls whose
 # path ends in one of these are streamed to FILES_STORE in chunks instead of
 # being held in memory by FilesPipeline (multitrack ZIPs reach 2.2 GB).
 MEDIA_STREAM_EXTENSIONS = [".zip", ".rar", ".7z", ".wav", ".aif", ".aiff", ".flac"]
@@ -202,9 +202,9 @@ ITEM_PIPELINES = {
     "soundscraping.pipelines.ValidatePipeline": 100,
     "soundscraping.pipelines.DedupePipeline": 200,
     # Large files (Cambridge-MT ZIPs, WAVs) streamed to disk/S3 before
-    # FilesPipeline takes the small ones (see soundscraping/media.py).
-    "soundscraping.media.StreamingFilesPipeline": 250,
-    "soundscraping.media.MediaFilesPipeline": 300,
+    # FilesPipeline takes the small ones (see soundscraping/media/).
+    "soundscraping.media.streaming.StreamingFilesPipeline": 250,
+    "soundscraping.media.files.MediaFilesPipeline": 300,
     "soundscraping.pipelines.StorePipeline": 900,
 }
 DOWNLOADER_MIDDLEWARES = {

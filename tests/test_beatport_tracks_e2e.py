@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from soundscraping.media import media_path
+from soundscraping.media.paths import media_path
 from soundscraping.storage import TABLES, Database
 from soundscraping.timestamps import utc_now
 from tests.crawl import query, run_crawl

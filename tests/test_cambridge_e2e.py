@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from soundscraping.media import media_path
+from soundscraping.media.paths import media_path
 from soundscraping.sites.cambridge_mt.attachments import attachment_aid
 from soundscraping.sites.cambridge_mt.urls import is_direct_audio
 from tests.conftest import S3

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg2
 import pytest
 
-from soundscraping.media import media_path
+from soundscraping.media.paths import media_path
 from soundscraping.sites.soundcloud.parsers import banner_url, image_variant
 from tests.conftest import S3
 from tests.crawl import admin, finish, kill_when, query, run_crawl, start_crawl

@@ -7,7 +7,7 @@ the Cambridge-MT "Mixing Secrets" multitrack library (one page,
   WAV;
 * ``all`` — the previews plus every multitrack ZIP (every part) and excerpt
   ZIP.  ZIPs (and WAVs) are streamed to FILES_STORE by
-  ``soundscraping.media.StreamingFilesPipeline``; links that are web pages
+  ``soundscraping.media.streaming.StreamingFilesPipeline``; links that are web pages
   (registration-only or archive.org pages) are recorded, not downloaded.
 """
 
