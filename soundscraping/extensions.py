@@ -13,6 +13,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from soundscraping.outcome import final_reason
+
 logger = logging.getLogger(__name__)
 
 _STATE = ("requests.queue", "requests.seen", "spider.state")
@@ -86,7 +88,7 @@ class StatsFile:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = dict(self.crawler.stats.get_stats())
-        stats["finish_reason"] = reason
+        stats["finish_reason"] = final_reason(reason, stats)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(stats, indent=1, sort_keys=True, default=str), encoding="utf-8")
 

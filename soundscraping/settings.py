@@ -161,9 +161,16 @@ DATABASE_URL = _env("DATABASE_URL", "sqlite:///data/soundscraping.sqlite3")
 STORAGE_ENABLED = True
 # Rows buffered before one batched upsert (per flush, all tables together).
 STORAGE_BATCH_SIZE = 2000
+# The longest a row waits in memory (seconds): a flush also starts once the
+# oldest buffered row is this old, so a killed crawl loses at most this much.
+# 0 = flush on size only.
+STORAGE_FLUSH_SECONDS = 5.0
 # A failing flush is retried this many times with exponential back-off
 # (1 s, 2 s, 4 s, ...) before the crawl is stopped with reason
 # "database_unavailable"; unsaved rows are then written to STORAGE_UNSAVED_DIR.
+# Rows the database rejects (bad value, constraint) are written there too; a
+# crawl that could not store every row ends "rows_not_saved" (exit 1) and its
+# last log line gives the count and the file.
 STORAGE_RETRY_TIMES = 5
 STORAGE_UNSAVED_DIR = _env("STORAGE_UNSAVED_DIR", "data/unsaved")
 

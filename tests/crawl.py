@@ -31,6 +31,15 @@ def admin(sql: str) -> None:
     conn.close()
 
 
+def admin_db(database_url: str, sql: str) -> None:
+    """Run a statement in one PostgreSQL database, outside a transaction."""
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql)
+    conn.close()
+
+
 @dataclass
 class CrawlResult:
     returncode: int
@@ -86,6 +95,24 @@ def kill_when(process: subprocess.Popen[bytes], condition: Callable[[], bool], t
             return
         time.sleep(0.05)
     raise AssertionError("crawl ended before the kill condition held")
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
+    """Poll ``condition()`` for a state the crawl cannot pass (it is held at
+    a known point by the replica); the timeout only bounds a broken run."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never reached: {what}")
+        time.sleep(0.05)
+
+
+def count_rows(database_url: str, table: str) -> int:
+    """Rows in ``table``, or -1 while the database cannot answer."""
+    try:
+        return int(query(database_url, f"SELECT count(*) FROM {table}")[0][0])
+    except (psycopg2.Error, sqlite3.Error):
+        return -1
 
 
 def query(database_url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

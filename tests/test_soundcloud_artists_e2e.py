@@ -15,8 +15,9 @@ import pytest
 
 from soundscraping.media import media_path
 from soundscraping.parsers.soundcloud import banner_url, image_variant
+from soundscraping.storage import Database
 from tests.conftest import S3
-from tests.crawl import admin, finish, kill_when, query, run_crawl, start_crawl
+from tests.crawl import admin, admin_db, count_rows, finish, kill_when, query, run_crawl, start_crawl, wait_until
 from tests.replica.soundcloud import Quirks, SoundCloudReplica, World, WorldConfig, build_world
 
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
@@ -232,29 +233,53 @@ def test_database_unreachable_at_start_stops_before_crawling(tmp_path: Path) -> 
     assert api_requests == 0
 
 
+def held_comments_track(world: World) -> int:
+    """A track with comments, crawled late: its first comments page is the
+    request the fault tests hold."""
+    return next(t["id"] for t in reversed(world.tracks_of(world.artist_ids[-1])) if world.comments_of(t["id"]))
+
+
+def hold_comments(replica: SoundCloudReplica, track_id: int) -> Any:
+    return replica.holds.hold(lambda request: request.path == f"/tracks/{track_id}/comments")
+
+
+def cut_database(dbname: str) -> None:
+    """The database goes away: no new connections, existing ones cut."""
+    admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS false")
+    admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}'")
+
+
+def unsaved_rows(unsaved_dir: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for f in unsaved_dir.glob("*.jsonl") for line in f.read_text().splitlines()]
+
+
+def last_line(log: str) -> str:
+    return [line for line in log.splitlines() if line.strip()][-1]
+
+
 def test_database_lost_mid_crawl_fails_loudly_and_keeps_unsaved_rows(tmp_path: Path, pg_url: str) -> None:
+    """The fault comes at a known point: one comments page is held by the
+    replica while every other page's rows reach the database (by the time
+    trigger: the batch size is never reached); then the database is cut and
+    the page released, so its rows are the ones that cannot be stored."""
     world = build_world(WorldConfig(artists=4, tracks_per_artist=6, comments_per_track=40))
     dbname = pg_url.rsplit("/", 1)[1]
     unsaved_dir = tmp_path / "unsaved"
-    with SoundCloudReplica(world, Quirks(datadome=False, latency_ms=20)) as replica:
+    held_track = held_comments_track(world)
+    held_ids = {c["id"] for c in world.comments_of(held_track)}
+    others = len(expected_comments(world)) - len(held_ids)
+    with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
+        held = hold_comments(replica, held_track)
         process, log, stats = start_crawl(
             "soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)}, env=site_env(replica),
-            settings={"DATABASE_URL": pg_url, "MEDIA_ENABLED": False, "STORAGE_BATCH_SIZE": 30,
-                      "STORAGE_RETRY_TIMES": 2, "STORAGE_UNSAVED_DIR": unsaved_dir,
-                      "CONCURRENT_REQUESTS_PER_DOMAIN": 2})
+            settings={"DATABASE_URL": pg_url, "MEDIA_ENABLED": False, "STORAGE_BATCH_SIZE": 100_000,
+                      "STORAGE_FLUSH_SECONDS": 0.2, "STORAGE_RETRY_TIMES": 2, "STORAGE_UNSAVED_DIR": unsaved_dir})
         try:
-            import time
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if query(pg_url, "SELECT count(*) FROM soundcloud_comments")[0][0] >= 60:
-                        break
-                except psycopg2.Error:
-                    pass
-                time.sleep(0.05)
-            # The database goes away: no new connections, existing ones cut.
-            admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS false")
-            admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}'")
+            held.wait_arrived()
+            wait_until(lambda: count_rows(pg_url, "soundcloud_comments") == others,
+                       f"the {others} comments of every other track stored while one page is held")
+            cut_database(dbname)
+            held.release()
             result = finish(process, log, stats, timeout=120)
         finally:
             admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS true")
@@ -265,9 +290,67 @@ def test_database_lost_mid_crawl_fails_loudly_and_keeps_unsaved_rows(tmp_path: P
                  ("soundcloud_users", "soundcloud_tracks", "soundcloud_comments"))
     in_db = sum(v for k, v in row_counts(pg_url).items() if k != "media_files")
     assert in_db == stored, "every row counted as stored is in the database, and only those"
-    unsaved = [json.loads(line) for f in unsaved_dir.glob("*.jsonl") for line in f.read_text().splitlines()]
-    assert unsaved and len(unsaved) == result.stat("soundscraping/storage/unsaved_rows")
+    assert result.stat("soundscraping/stored/soundcloud_comments") == others
+    unsaved = unsaved_rows(unsaved_dir)
+    assert len(unsaved) == result.stat("soundscraping/storage/unsaved_rows")
+    assert {r["row"]["id"] for r in unsaved if r["table"] == "soundcloud_comments"} == held_ids
     assert all(row["table"].startswith("soundcloud_") and row["row"]["id"] for row in unsaved)
+    assert f"{len(unsaved)} rows not saved" in last_line(result.log)
+    assert str(next(unsaved_dir.glob("*.jsonl"))) in last_line(result.log)
+
+
+def test_failed_final_flush_fails_the_crawl(tmp_path: Path, pg_url: str) -> None:
+    """A crawl smaller than a batch writes once, at the end: the database is
+    cut while the last page is held, so that one final flush fails."""
+    world = build_world(WorldConfig(artists=3, tracks_per_artist=3, comments_per_track=5))
+    dbname = pg_url.rsplit("/", 1)[1]
+    unsaved_dir = tmp_path / "unsaved"
+    with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
+        held = hold_comments(replica, held_comments_track(world))
+        process, log, stats = start_crawl(
+            "soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)}, env=site_env(replica),
+            settings={"DATABASE_URL": pg_url, "MEDIA_ENABLED": False, "STORAGE_FLUSH_SECONDS": 0,
+                      "STORAGE_RETRY_TIMES": 1, "STORAGE_UNSAVED_DIR": unsaved_dir})
+        try:
+            held.wait_arrived()
+            cut_database(dbname)
+            held.release()
+            result = finish(process, log, stats, timeout=120)
+        finally:
+            admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS true")
+    assert result.returncode == 1, result.log[-2000:]
+    assert result.stats["finish_reason"] == "database_unavailable"
+    assert row_counts(pg_url)["soundcloud_comments"] == 0
+    unsaved = unsaved_rows(unsaved_dir)
+    comments = {r["row"]["id"] for r in unsaved if r["table"] == "soundcloud_comments"}
+    assert comments == set(expected_comments(world)), "every row of the crawl is in the unsaved file"
+    assert f"{len(unsaved)} rows not saved" in last_line(result.log)
+
+
+def test_rejected_rows_fail_the_crawl_and_keep_the_rest(tmp_path: Path, pg_url: str) -> None:
+    """PostgreSQL refuses some rows (a CHECK constraint a researcher added):
+    the others are stored, the refused ones are kept, and the crawl fails."""
+    world = build_world(WorldConfig(artists=3, tracks_per_artist=3, comments_per_track=5))
+    refused = sorted(expected_comments(world))[:3]
+    db = Database.from_url(pg_url)
+    db.connect()
+    db.ensure_schema()
+    db.close()
+    admin_db(pg_url, "ALTER TABLE soundcloud_comments ADD CONSTRAINT not_these "
+                     f"CHECK (id NOT IN ({', '.join(map(str, refused))}))")
+    unsaved_dir = tmp_path / "unsaved"
+    with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
+        result = run_crawl("soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)},
+                           env=site_env(replica), settings={"DATABASE_URL": pg_url, "MEDIA_ENABLED": False,
+                                                           "STORAGE_UNSAVED_DIR": unsaved_dir})
+    assert result.returncode == 1, result.log[-2000:]
+    assert result.stats["finish_reason"] == "rows_not_saved"
+    assert result.stat("soundscraping/storage/rejected_rows") == len(refused)
+    stored = {r[0] for r in query(pg_url, "SELECT id FROM soundcloud_comments")}
+    assert stored == set(expected_comments(world)) - set(refused)
+    assert {r["row"]["id"] for r in unsaved_rows(unsaved_dir)} == set(refused)
+    assert f"{len(refused)} rows not saved" in last_line(result.log)
+    assert "Traceback" not in result.log
 
 
 def test_rate_limited_crawl_backs_off_and_loses_nothing(tmp_path: Path) -> None:

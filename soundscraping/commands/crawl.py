@@ -1,18 +1,21 @@
 """``scrapy crawl`` that exits non-zero when the crawl ended on a failure
-(database unavailable, no client_id, ...), so cron, systemd and CI notice."""
+(database unavailable, rows not saved, no client_id, ...), so cron, systemd
+and CI notice: 1 for a failed crawl, 2 when the user must fix something
+first (see soundscraping.outcome)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any
 
 from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-# Finish reasons that mean the job did its work.
-SUCCESS_REASONS = {"finished", "shutdown", "closespider_itemcount", "closespider_pagecount",
-                   "closespider_timeout", "closespider_errorcount"}
+from soundscraping import outcome
+
+logger = logging.getLogger("soundscraping.crawl")
 
 
 class Command(ScrapyCrawlCommand):
@@ -24,10 +27,14 @@ class Command(ScrapyCrawlCommand):
         reasons: list[str] = []
 
         def spider_closed(spider: Any, reason: str) -> None:
-            reasons.append(reason)
+            reasons.append(outcome.final_reason(reason, crawler.stats.get_stats()))
 
         crawler.signals.connect(spider_closed, signal=signals.spider_closed)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed or any(r not in SUCCESS_REASONS for r in reasons):
-            self.exitcode = 1
+        codes = [outcome.exit_code(r) for r in reasons]
+        if self.crawler_process.bootstrap_failed:
+            codes.append(1)
+        self.exitcode = max(codes, default=0)
+        if message := outcome.lost_rows_message(crawler.stats.get_stats()):
+            logger.error(message)
