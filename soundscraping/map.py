@@ -54,7 +54,7 @@ from typing import Any, TextIO
 import numpy as np
 import scipy.sparse as sp
 
-from soundscraping.storage import Database, StorageError, mask_url
+from soundscraping.storage import Database, StorageError, default_database_url, mask_url
 
 KINDS = ("like", "repost", "follow", "comment")
 DEFAULT_WEIGHTS = {"like": 1.0, "repost": 3.0, "follow": 3.0, "comment": 3.0}
@@ -795,12 +795,6 @@ def run_map(opts: MapOptions, out: TextIO | None = None) -> dict[str, Any]:
     print(f"map of {summary['after_share']:,} accounts written to {opts.out} "
           f"in {summary['seconds']['total']:.1f} s", file=out, flush=True)
     return summary
-
-
-def default_database_url() -> str:
-    from soundscraping import settings
-
-    return str(settings.DATABASE_URL)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -29,9 +29,11 @@ from soundscraping.storage import (
     TABLES,
     Database,
     RowsRejected,
+    SchemaMismatch,
     StorageError,
     Table,
     Values,
+    history_row,
     mask_url,
     merge_values,
 )
@@ -264,6 +266,9 @@ class StorePipeline:
     async def open_spider(self, spider: Any = None) -> None:
         try:
             await asyncio.to_thread(self._open_db)
+        except SchemaMismatch as exc:
+            logger.error("Not crawling: %s", exc)
+            raise CloseSpider(exc.reason) from None
         except StorageError as exc:
             logger.error("Storage unavailable, not crawling: %s", exc)
             self.stats.set_value("soundscraping/storage/unavailable_at_start", 1)
@@ -341,7 +346,10 @@ class StorePipeline:
             return
         spec = item_spec(type(item))
         table = spec.table
-        self._buffer_row(table, spec.values(item))
+        values = spec.values(item)
+        self._buffer_row(table, values)
+        if (history := history_row(table, values)) is not None:
+            self._buffer_row(*history)
         files = spec.get(item, "files") if spec.has_files else None
         if files:
             owner_id, media, now = " / ".join(map(str, spec.key(item))), TABLES["media_files"], utc_now()
