@@ -45,9 +45,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
         mw.backoff_base = crawler.settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
         mw.backoff_max = crawler.settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
         mw.base_delay = crawler.settings.getfloat("DOWNLOAD_DELAY", 0.0)
+        mw.first_contact_retries = crawler.settings.getint("RETRY_FIRST_CONTACT_TIMES", 2)
+        mw.answered_hosts = set()
         return mw
 
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        self.answered_hosts.add(urlparse(request.url).netloc)
         if response.status < 400:
             self._relax(request)
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
@@ -64,9 +67,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Any:
         if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
+            host = urlparse(request.url).netloc
+            if host not in self.answered_hosts:
+                # A host that never answered is more likely misconfigured than
+                # flaky: fail fast so the user hears about it within seconds.
+                request.meta.setdefault("max_retry_times", self.first_contact_retries)
             retry = self._retry(request, exception)
             if retry is not None:
-                await asyncio.sleep(self._delay(request))
+                delay = self._delay(request)
+                logger.warning("No answer from %s (%s); retrying %s in %.1f s", host,
+                               str(exception).strip() or type(exception).__name__, request.url, delay)
+                await asyncio.sleep(delay)
             else:
                 self.crawler.stats.inc_value(f"soundscraping/gave_up/{type(exception).__name__}")
             return retry

@@ -243,6 +243,11 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 # (its download slot delay doubles, then decays on successes).
 RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 60.0
+# Retries of a request that got no answer at all (connection refused, DNS,
+# timeout) from a host that has not answered once in this crawl: a wrong
+# *_URL setting or a site that is down is reported within seconds (naming the
+# setting), not after RETRY_TIMES back-offs.
+RETRY_FIRST_CONTACT_TIMES = 2
 COOKIES_ENABLED = True
 
 # --- Browser (scrapy-playwright, only for requests with meta["playwright"]) ------

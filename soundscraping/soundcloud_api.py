@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from w3lib.url import add_or_replace_parameter
 
 from soundscraping.parsers.soundcloud import asset_script_urls, client_id_from_home, client_id_from_script
+from soundscraping.sites import SiteUnreachable, unreachable_message
 
 logger = logging.getLogger(__name__)
 
@@ -117,4 +118,8 @@ class ClientIdStore:
     async def _fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
         request = Request(url, headers=headers, dont_filter=True, meta={"handle_httpstatus_all": True})
         assert self.crawler.engine is not None
-        return await self.crawler.engine.download_async(request)
+        try:
+            return await self.crawler.engine.download_async(request)
+        except Exception as exc:  # noqa: BLE001 - any download failure: no answer from the site
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SiteUnreachable(unreachable_message(self.crawler.settings, url, reason)) from None

@@ -3,8 +3,9 @@ retried (every site), and api-v2 requests with next_href paging (SoundCloud)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import scrapy
@@ -18,12 +19,30 @@ from w3lib.url import url_query_cleaner
 from soundscraping.items import SoundCloudUser
 from soundscraping.parsers import MalformedPage
 from soundscraping.parsers.soundcloud import DjSetRule, Page, embedded_user, parse_collection_page, parse_user_json
+from soundscraping.sites import SiteUnreachable, site_setting, unreachable_message
 from soundscraping.soundcloud_api import ClientIdNotFound, ClientIdStore, client_id_of, with_client_id
+from soundscraping.spider_args import SCRAPYD_ARGUMENTS, ArgSpec
 
 
 class SoundscrapingSpider(scrapy.Spider):
     """Base of every soundscraping spider: skips and retries are logged with
-    a reason and counted under ``soundscraping/`` in the crawl stats."""
+    a reason and counted under ``soundscraping/`` in the crawl stats, and the
+    ``-a`` arguments are those declared in ``arguments`` (parsed values become
+    attributes; anything else is refused)."""
+
+    arguments: ClassVar[ArgSpec] = ArgSpec()
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        values = self.parse_arguments(kwargs)
+        super().__init__(*args, **{k: v for k, v in kwargs.items() if k in SCRAPYD_ARGUMENTS})
+        for arg in self.arguments.args:
+            setattr(self, arg.attr or arg.name, values[arg.name])
+
+    @classmethod
+    def parse_arguments(cls, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The values of ``-a`` arguments; ``SpiderArgumentError`` (one line)
+        for a mistake.  The crawl command calls it before anything starts."""
+        return cls.arguments.parse(cls.name, given)
 
     def count(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(key, n)
@@ -45,6 +64,12 @@ class SoundscrapingSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             self.skip(f"http_{status}", "Skipped %s after HTTP %d (%s)", request.url, status, self.context(request))
+        elif not self.crawler.stats.get_value("response_received_count") and site_setting(self.settings, request.url):
+            # Not one answer yet: the site's setting is wrong or the site is down.
+            self.count("soundscraping/site_unreachable")
+            self.logger.error("Cannot crawl: %s", unreachable_message(self.settings, request.url,
+                                                                      failure.getErrorMessage()))
+            self._close_task = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="site_unreachable"))
         else:
             self.skip(f"error_{failure.type.__name__}", "Skipped %s after %s: %s (%s)", request.url,
                       failure.type.__name__, failure.getErrorMessage(), self.context(request))
@@ -100,9 +125,11 @@ class SoundCloudSpider(SoundscrapingSpider):
         why and close the spider (nothing can be fetched without one)."""
         try:
             await self.client_ids.get()
-        except ClientIdNotFound as exc:
+        except (ClientIdNotFound, SiteUnreachable) as exc:
             self.logger.error("Cannot crawl SoundCloud: %s", exc)
-            await self.crawler.engine.close_spider_async(reason="client_id_not_found")
+            unreachable = isinstance(exc, SiteUnreachable)
+            await self.crawler.engine.close_spider_async(
+                reason="site_unreachable" if unreachable else "client_id_not_found")
             return False
         return True
 

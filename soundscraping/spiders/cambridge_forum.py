@@ -33,32 +33,21 @@ from twisted.python.failure import Failure
 from soundscraping.items import CmtForumThread
 from soundscraping.parsers import MalformedPage
 from soundscraping.parsers.cambridge_mt import is_direct_audio, parse_forum_page, parse_thread_page
+from soundscraping.spider_args import Arg, ArgSpec, numbers, one_of
 from soundscraping.spiders.base import SoundscrapingSpider
 
 DOWNLOAD_MODES = ("none", "mixes")
 
 
-def parse_fids(text: str | None) -> list[int]:
-    fids = []
-    for part in (text or "").replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if not part.isdigit():
-            raise ValueError(f"forums must be forum ids (fid), comma-separated: {part!r}")
-        fids.append(int(part))
-    return list(dict.fromkeys(fids))
-
-
 class CambridgeForumSpider(SoundscrapingSpider):
     name = "cambridge_forum"
 
-    def __init__(self, forums: str | None = None, download: str = "none", *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        if download not in DOWNLOAD_MODES:
-            raise ValueError(f"download must be one of {', '.join(DOWNLOAD_MODES)} (got {download!r})")
-        self.download = download
-        self.fids = parse_fids(forums)
+    arguments = ArgSpec((
+        Arg("forums", "FID,FID,...", numbers, [], attr="fids"),
+        Arg("download", "|".join(DOWNLOAD_MODES), one_of(*DOWNLOAD_MODES), "none"),
+    ))
+    fids: list[int]
+    download: str
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:

@@ -5,7 +5,6 @@ each artist's profile, every track and DJ set, and every comment."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 from scrapy import Request
@@ -20,25 +19,22 @@ from soundscraping.parsers.soundcloud import (
     pick_user_by_name,
 )
 from soundscraping.pipelines import utc_now
+from soundscraping.spider_args import Arg, ArgSpec, lines_of_file, names
 from soundscraping.spiders.base import SoundCloudSpider
-
-
-def read_artist_refs(artists: str | None, artists_file: str | None) -> list[str]:
-    refs = [a.strip() for a in (artists or "").split(",") if a.strip()]
-    if artists_file:
-        lines = Path(artists_file).read_text(encoding="utf-8").splitlines()
-        refs += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    return list(dict.fromkeys(refs))  # keep order, drop repeats
 
 
 class SoundCloudArtistsSpider(SoundCloudSpider):
     name = "soundcloud_artists"
+    arguments = ArgSpec((
+        Arg("artists", "NAME,NAME,...", names, []),
+        Arg("artists_file", "PATH", lines_of_file, []),
+    ), required_any=("artists", "artists_file"))
+    artists: list[str]
+    artists_file: list[str]
 
-    def __init__(self, artists: str | None = None, artists_file: str | None = None, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.artist_refs = read_artist_refs(artists, artists_file)
-        if not self.artist_refs:
-            raise ValueError("no artists given: use -a artists=name1,name2 or -a artists_file=PATH")
+        self.artist_refs = list(dict.fromkeys(self.artists + self.artists_file))  # in order, once each
 
     async def start(self) -> AsyncIterator[Any]:
         if not await self.ensure_client_id():
