@@ -48,6 +48,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.pipelines.files import FilesPipeline
 
+from soundscraping.watchdog import keep_alive
+
 logger = logging.getLogger(__name__)
 
 
@@ -210,8 +212,10 @@ class FileStreamer:
 
     def __init__(self, *, chunk_size: int = 1 << 20, timeout: float = 60, retry_times: int = 10,
                  backoff_base: float = 1.0, backoff_max: float = 60.0, host_delay: float = 0.0,
-                 user_agent: str | None = None, stop: Callable[[], bool] = lambda: False):
+                 user_agent: str | None = None, stop: Callable[[], bool] = lambda: False,
+                 progress: Callable[[], None] = lambda: None):
         self.chunk_size = chunk_size
+        self.progress = progress  # called per chunk (the watchdog: a long download is not a stall)
         self.retry_times = retry_times
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -331,6 +335,7 @@ class FileStreamer:
                             digest.update(chunk)
                             hashed += len(chunk)
                             result.received += len(chunk)
+                            self.progress()
                             if self.stop():
                                 raise StreamCancelled("crawl stopping")
                 except BaseException:
@@ -498,7 +503,7 @@ class StreamingFilesPipeline:
             backoff_base=settings.getfloat("RETRY_BACKOFF_BASE", 1.0),
             backoff_max=settings.getfloat("RETRY_BACKOFF_MAX", 60.0),
             host_delay=settings.getfloat("MEDIA_STREAM_HOST_DELAY", 1.0),
-            user_agent=settings.get("USER_AGENT"), stop=self._stopping)
+            user_agent=settings.get("USER_AGENT"), stop=self._stopping, progress=lambda: keep_alive(crawler))
         self._closing = False
         self._executor: ThreadPoolExecutor | None = None
         self._semaphore: asyncio.Semaphore | None = None

@@ -221,7 +221,12 @@ EXTENSIONS = {
     # Loggers skip records below LOG_LEVEL instead of building and discarding
     # one per item (Scrapy's handler filters only after the record exists).
     "soundscraping.extensions.LogLevelGate": 20,
+    # Closes a crawl that is stuck (see WATCHDOG_SECONDS).
+    "soundscraping.watchdog.Watchdog": 30,
 }
+# No response and no item for this many seconds: the crawl is closed with
+# reason "stalled" (exit 1).  0 = off.
+WATCHDOG_SECONDS = 300
 # Where StatsFile writes the final stats (JSON); empty = off.
 STATS_FILE = _env("STATS_FILE")
 

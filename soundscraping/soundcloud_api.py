@@ -18,6 +18,8 @@ from soundscraping.sites import SiteUnreachable, unreachable_message
 
 logger = logging.getLogger(__name__)
 
+# Request meta key marking the client_id discovery's own requests.
+DISCOVERY_META = "soundcloud_client_id_discovery"
 # Where the client_id sits in the asset chunks: within their first 50 KB.
 ASSET_RANGE = "bytes=0-50000"
 
@@ -60,7 +62,10 @@ class ClientIdStore:
         return store
 
     def is_api_request(self, request: Request) -> bool:
-        return urlparse(request.url).netloc == self.api_netloc
+        """An api-v2 request that needs the client_id.  The store's own
+        discovery requests never are, even when the web site and the API
+        share a host:port (they would wait for the id they are fetching)."""
+        return not request.meta.get(DISCOVERY_META) and urlparse(request.url).netloc == self.api_netloc
 
     async def get(self) -> str:
         if self.current:
@@ -116,7 +121,8 @@ class ClientIdStore:
         )
 
     async def _fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
-        request = Request(url, headers=headers, dont_filter=True, meta={"handle_httpstatus_all": True})
+        request = Request(url, headers=headers, dont_filter=True,
+                          meta={"handle_httpstatus_all": True, DISCOVERY_META: True})
         assert self.crawler.engine is not None
         try:
             return await self.crawler.engine.download_async(request)
