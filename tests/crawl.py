@@ -19,6 +19,9 @@ import psycopg2
 
 REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The replicas answer at machine speed: crawls of them raise the real site's
+# request budget (SOUNDCLOUD_REQUEST_BUDGET, 600/600 s) explicitly.
+REPLICA_BUDGETS = {"SOUNDCLOUD_REQUEST_BUDGET": "1000000/1"}
 
 
 def admin(sql: str) -> None:
@@ -65,7 +68,8 @@ def start_crawl(spider: str, workdir: Path, *, args: Mapping[str, str] | None = 
     workdir.mkdir(parents=True, exist_ok=True)
     log_file, stats_file = workdir / f"{run}.log", workdir / f"{run}.stats.json"
     stats_file.unlink(missing_ok=True)
-    full_settings = {"LOG_FILE": log_file, "STATS_FILE": stats_file, "LOG_LEVEL": "INFO", **(settings or {})}
+    full_settings = {"LOG_FILE": log_file, "STATS_FILE": stats_file, "LOG_LEVEL": "INFO", **REPLICA_BUDGETS,
+                     **(settings or {})}
     process_env = {**os.environ, **(env or {})}
     process = subprocess.Popen(crawl_command(spider, args or {}, full_settings), cwd=REPO, env=process_env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 
 from soundscraping.media import media_path
 from soundscraping.parsers.soundcloud import banner_url, image_variant
 from soundscraping.storage import Database
 from tests.conftest import S3
-from tests.crawl import admin, admin_db, count_rows, finish, kill_when, query, run_crawl, start_crawl, wait_until
+from tests.crawl import admin, admin_db, count_rows, finish, query, run_crawl, start_crawl, wait_until
 from tests.replica.soundcloud import Quirks, SoundCloudReplica, World, WorldConfig, build_world
 
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
@@ -189,19 +189,19 @@ def test_killed_crawl_resumes_to_the_same_rows(tmp_path: Path, pg_url: str, pg_a
                                   settings={**common, "DATABASE_URL": reference_db})
             assert reference.returncode == 0, reference.log[-3000:]
 
+            # The kill lands at a known point: one comments page is held while
+            # the rows of every other page are stored.
+            held_track = held_comments_track(world)
+            others = len(expected_comments(world)) - len(world.comments_of(held_track))
+            held = hold_comments(replica, held_track)
             settings = {**common, "DATABASE_URL": pg_url, "JOBDIR": tmp_path / "job"}
             process, _log, _stats = start_crawl("soundcloud_artists", tmp_path, args=args, env=site_env(replica),
                                               settings=settings, run="killed")
-
-            def some_comments_stored() -> bool:
-                try:
-                    return query(pg_url, "SELECT count(*) FROM soundcloud_comments")[0][0] >= 100
-                except psycopg2.Error:
-                    return False
-
-            kill_when(process, some_comments_stored)
-            stored_at_kill = query(pg_url, "SELECT count(*) FROM soundcloud_comments")[0][0]
-            assert stored_at_kill < len(expected_comments(world)), "killed before the end"
+            held.wait_arrived()
+            wait_until(lambda: count_rows(pg_url, "soundcloud_comments") == others, "the other pages stored")
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
+            assert count_rows(pg_url, "soundcloud_comments") == others, "killed before the end"
 
             resumed = finish(*start_crawl("soundcloud_artists", tmp_path, args=args, env=site_env(replica),
                                           settings=settings, run="resumed"))

@@ -12,6 +12,7 @@ import scrapy
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.url import url_query_cleaner
@@ -37,6 +38,14 @@ class SoundscrapingSpider(scrapy.Spider):
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k in SCRAPYD_ARGUMENTS})
         for arg in self.arguments.args:
             setattr(self, arg.attr or arg.name, values[arg.name])
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        contact = settings.get("CONTACT_URL")
+        if contact:
+            settings.set("USER_AGENT", user_agent_with_contact(settings.get("USER_AGENT"), contact),
+                         priority=settings.getpriority("USER_AGENT") or "project")
 
     @classmethod
     def parse_arguments(cls, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,6 +94,15 @@ class SoundscrapingSpider(scrapy.Spider):
         self.skip("malformed_json", "Malformed response skipped (%s) for %s: %s",
                   self.context(response), response.url, exc)
         return None
+
+
+def user_agent_with_contact(user_agent: str, contact: str) -> str:
+    """``... (research crawler)`` -> ``... (research crawler; +CONTACT_URL)``."""
+    if f"+{contact}" in user_agent:
+        return user_agent
+    if user_agent.endswith(")"):
+        return f"{user_agent[:-1]}; +{contact})"
+    return f"{user_agent} (+{contact})"
 
 
 # Request meta keys that say whom a request is for (shown in log lines).

@@ -35,6 +35,7 @@ from soundscraping.parsers import MalformedPage
 from soundscraping.parsers.cambridge_mt import is_direct_audio, parse_forum_page, parse_thread_page
 from soundscraping.spider_args import Arg, ArgSpec, numbers, one_of
 from soundscraping.spiders.base import SoundscrapingSpider
+from soundscraping.throttle import Throttle
 
 DOWNLOAD_MODES = ("none", "mixes")
 
@@ -115,19 +116,14 @@ class CambridgeForumSpider(SoundscrapingSpider):
     def on_response_downloaded(self, response: Response, request: Request, spider: Any = None) -> None:
         if response.status != 400 and response.status < 500:
             return
-        engine = self.crawler.engine
-        if engine is None:
+        delay = Throttle.for_crawler(self.crawler).slow_down(
+            request, floor=self.settings.getfloat("CAMBRIDGE_FORUM_BACKOFF", 30.0),
+            ceiling=self.settings.getfloat("CAMBRIDGE_FORUM_BACKOFF_MAX", 300.0))
+        if delay is None:
             return
-        downloader = engine.downloader
-        slot = downloader.slots.get(downloader.get_slot_key(request))
-        if slot is None:
-            return
-        floor = self.settings.getfloat("CAMBRIDGE_FORUM_BACKOFF", 30.0)
-        ceiling = self.settings.getfloat("CAMBRIDGE_FORUM_BACKOFF_MAX", 300.0)
-        slot.delay = min(ceiling, max(floor, slot.delay * 2))
         self.count("soundscraping/forum/backoff")
         self.logger.info("HTTP %d from the forum: pausing the host, one request every %.1f s", response.status,
-                         slot.delay)
+                         delay)
 
     # -- callbacks ----------------------------------------------------------------------
 
