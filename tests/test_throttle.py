@@ -3,15 +3,18 @@ enforces it, Retry-After in both forms, and the real-site defaults."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+from aiohttp import web
 from scrapy.utils.project import get_project_settings
 
 from soundscraping.spiders.base import user_agent_with_contact
 from soundscraping.throttle import Budget, retry_after_seconds
 from tests.crawl import run_crawl
+from tests.replica.runner import AppThread
 from tests.replica.soundcloud import Quirks, SoundCloudReplica, WorldConfig, build_world
 from tests.test_soundcloud_artists_e2e import artist_refs, assert_dataset_matches_world, site_env
 
@@ -55,3 +58,34 @@ def test_real_site_defaults() -> None:
     ua = user_agent_with_contact(settings.get("USER_AGENT"), "https://lab.example.org/crawler")
     assert ua.endswith("soundscraping/0.1 (research crawler; +https://lab.example.org/crawler)")
     assert user_agent_with_contact(ua, "https://lab.example.org/crawler") == ua
+
+
+def test_retry_after_holds_the_host(tmp_path: Path) -> None:
+    """A 503 with Retry-After (once in seconds, once as an HTTP-date): the
+    next request to that host comes no sooner than asked."""
+    arrivals: list[float] = []
+    answers = [("503", "2"), ("503", "date"), ("200", None)]
+
+    async def page(request: web.Request) -> web.Response:
+        arrivals.append(time.monotonic())
+        status, retry_after = answers[min(len(arrivals), len(answers)) - 1]
+        headers = {}
+        if retry_after == "date":
+            headers["Retry-After"] = format_datetime(datetime.now(UTC) + timedelta(seconds=4), usegmt=True)
+        elif retry_after:
+            headers["Retry-After"] = retry_after
+        return web.Response(status=int(status), text="<html><body>library</body></html>", headers=headers,
+                            content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", page)
+    with AppThread([app]) as server:
+        (base,) = server.urls
+        result = run_crawl("cambridge_mt", tmp_path, settings={
+            "CAMBRIDGE_MT_URL": f"{base}/ms3/mtk/", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+            "MEDIA_ENABLED": False, "RETRY_BACKOFF_BASE": 0.01, "RETRY_BACKOFF_MAX": 0.05})
+    assert len(arrivals) == 3, result.log[-2000:]
+    assert arrivals[1] - arrivals[0] >= 2.0, "Retry-After: 2 was honoured"
+    assert arrivals[2] - arrivals[1] >= 2.5, "Retry-After as an HTTP-date (4 s, in whole seconds) was honoured"
+    assert result.stat("soundscraping/retry/retry_after_honoured") == 2
+    assert "HTTP 503 from 127.0.0.1" in result.log and "with Retry-After: no request to that host" in result.log
