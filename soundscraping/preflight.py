@@ -41,10 +41,16 @@ def check_settings(settings: BaseSettings) -> None:
 
 
 def check_writable_folder(setting: str, folder: Path) -> None:
-    """The folder exists (or can be made) and a file can be written in it."""
+    if problem := folder_write_problem(folder):
+        raise UserError(f"{setting} {str(folder)!r} is not a writable folder: {problem}")
+
+
+def folder_write_problem(folder: Path) -> str | None:
+    """Why no file can be written in ``folder`` (made if missing), or None."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".soundscraping-write-check-"):
             pass
     except OSError as exc:
-        raise UserError(f"{setting} {str(folder)!r} is not a writable folder: {exc.strerror or exc}") from None
+        return str(exc.strerror or exc)
+    return None

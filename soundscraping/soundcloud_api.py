@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from w3lib.url import add_or_replace_parameter
 
 from soundscraping.parsers.soundcloud import asset_script_urls, client_id_from_home, client_id_from_script
+from soundscraping.per_crawler import per_crawler
 from soundscraping.sites import SiteUnreachable, unreachable_message
 
 logger = logging.getLogger(__name__)
@@ -55,11 +56,7 @@ class ClientIdStore:
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> ClientIdStore:
-        store = getattr(crawler, "_soundcloud_client_ids", None)
-        if store is None:
-            store = cls(crawler)
-            crawler._soundcloud_client_ids = store  # type: ignore[attr-defined]
-        return store
+        return per_crawler(cls, crawler)
 
     def is_api_request(self, request: Request) -> bool:
         """An api-v2 request that needs the client_id.  The store's own

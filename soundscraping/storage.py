@@ -226,6 +226,11 @@ class RowsRejected(StorageError):
     retrying the same batch cannot help; writing row by row isolates them."""
 
 
+def error_line(exc: BaseException) -> str:
+    """The first line of a driver error (psycopg2 messages span several)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def default_database_url() -> str:
     """The DATABASE_URL setting (or environment variable), for commands run
     outside a crawl (``soundscraping map``, ``soundscraping db``)."""

@@ -28,6 +28,8 @@ from urllib.parse import parse_qs, urlparse
 from scrapy import Request
 from scrapy.crawler import Crawler
 
+from soundscraping.per_crawler import per_crawler
+
 logger = logging.getLogger(__name__)
 
 
@@ -91,11 +93,7 @@ class Throttle:
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> Throttle:
-        throttle = getattr(crawler, "_soundscraping_throttle", None)
-        if throttle is None:
-            throttle = cls(crawler)
-            crawler._soundscraping_throttle = throttle  # type: ignore[attr-defined]
-        return throttle
+        return per_crawler(cls, crawler)
 
     # -- budgets and holds ---------------------------------------------------------
 

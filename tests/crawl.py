@@ -77,7 +77,12 @@ def start_crawl(spider: str, workdir: Path, *, args: Mapping[str, str] | None = 
 
 
 def finish(process: subprocess.Popen[bytes], log_file: Path, stats_file: Path, timeout: float = 300) -> CrawlResult:
-    _, stderr = process.communicate(timeout=timeout)
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()  # a hung crawl must not outlive its test
+        process.wait(30)
+        raise
     log = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
     log += stderr.decode("utf-8", "replace")
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}

@@ -7,7 +7,14 @@ import sqlite3
 import sys
 
 from soundscraping.migrations import LATEST, MIGRATIONS, status, upgrade
-from soundscraping.storage import Database, SqliteDatabase, StorageError, default_database_url, mask_url
+from soundscraping.storage import (
+    Database,
+    SqliteDatabase,
+    StorageError,
+    default_database_url,
+    error_line,
+    mask_url,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,8 +49,7 @@ def run_cli(args: argparse.Namespace, prog: str = "soundscraping db") -> int:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except (psycopg2.Error, sqlite3.Error) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        print(f"{prog}: error: database error: {first}", file=sys.stderr)
+        print(f"{prog}: error: database error: {error_line(exc)}", file=sys.stderr)
         return 2
 
 
