@@ -257,6 +257,31 @@ def last_line(log: str) -> str:
     return [line for line in log.splitlines() if line.strip()][-1]
 
 
+def test_rows_reach_the_database_within_seconds_on_a_slow_crawl(tmp_path: Path) -> None:
+    """The issue's polite crawl: far fewer rows than a batch, and the crawl
+    is still going (one page held by the replica).  Its rows are in the
+    database anyway, written by the time trigger, long before the end."""
+    world = build_world(WorldConfig(artists=3, tracks_per_artist=3, comments_per_track=5))
+    database_url = f"sqlite:///{tmp_path}/slow.sqlite3"
+    held_track = held_comments_track(world)
+    others = len(expected_comments(world)) - len(world.comments_of(held_track))
+    with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
+        held = hold_comments(replica, held_track)
+        process, log, stats = start_crawl(
+            "soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)}, env=site_env(replica),
+            settings={"DATABASE_URL": database_url, "MEDIA_ENABLED": False, "STORAGE_FLUSH_SECONDS": 1})
+        held.wait_arrived()
+        wait_until(lambda: count_rows(database_url, "soundcloud_comments") == others,
+                   "every row but the held page's stored while the crawl goes on")
+        assert count_rows(database_url, "soundcloud_tracks") == len(expected_tracks(world))
+        assert process.poll() is None, "the crawl is still running"
+        held.release()
+        result = finish(process, log, stats)
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stat("soundscraping/storage/timed_flushes") >= 1
+    assert_dataset_matches_world(database_url, world)
+
+
 def test_database_lost_mid_crawl_fails_loudly_and_keeps_unsaved_rows(tmp_path: Path, pg_url: str) -> None:
     """The fault comes at a known point: one comments page is held by the
     replica while every other page's rows reach the database (by the time
