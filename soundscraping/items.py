@@ -242,3 +242,16 @@ class CmtMix:
     stored_path: str | None = None
     file_urls: list[str] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class CrawlUnit:
+    """A unit of work a crawl finished (see soundscraping.units)."""
+
+    table: ClassVar[str] = "crawl_units"
+    key: ClassVar[tuple[str, ...]] = ("spider", "job", "unit")
+
+    spider: str
+    job: str
+    unit: str
+    finished_at: str | None = None

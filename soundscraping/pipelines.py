@@ -25,6 +25,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, DropItem, NotConfigured
 
 from soundscraping import outcome
+from soundscraping.items import CrawlUnit
 from soundscraping.storage import (
     TABLES,
     Database,
@@ -37,6 +38,7 @@ from soundscraping.storage import (
     mask_url,
     merge_values,
 )
+from soundscraping.units import UnitTracker
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +241,18 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         pipeline = cls(crawler)
         crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
+        UnitTracker.for_crawler(crawler).sinks.append(pipeline.unit_finished)
         return pipeline
+
+    def unit_finished(self, unit: str) -> None:
+        """Record a finished unit behind its rows (already buffered: its
+        items have left the pipelines), so no flush writes it before them.
+        Not once the database is lost: its last rows were not stored."""
+        if self._failed:
+            return
+        spider = self.crawler.spider.name if self.crawler.spider else "crawl"
+        job = UnitTracker.for_crawler(self.crawler).job or ""
+        self._add(CrawlUnit(spider=spider, job=job, unit=unit, finished_at=utc_now()))
 
     def spider_idle(self, spider: Any = None) -> None:
         """Nothing left to crawl: write what is buffered, then close with the

@@ -155,6 +155,13 @@ TABLES: dict[str, Table] = {
             indexes=(("tid",),),
         ),
         Table(
+            # Units of work a crawl finished (an artist with every track and
+            # comment, ...), written after their rows: a resumed job skips
+            # them (schema migration 3).
+            "crawl_units", ("spider", "job", "unit"),
+            cols("spider:text job:text unit:text finished_at:timestamp"),
+        ),
+        Table(
             "media_files", ("url",),
             cols("url:text path:text checksum:text owner_table:text owner_id:text stored_at:timestamp"),
             indexes=(("owner_table", "owner_id"),),
@@ -229,6 +236,13 @@ class RowsRejected(StorageError):
 def error_line(exc: BaseException) -> str:
     """The first line of a driver error (psycopg2 messages span several)."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def finished_units(db: Database, spider: str, job: str) -> set[str]:
+    """The units ``spider`` finished in ``job`` (see soundscraping.units)."""
+    if "crawl_units" not in db.table_names():
+        return set()
+    return {r[0] for r in db.query("SELECT unit FROM crawl_units WHERE spider = %s AND job = %s", (spider, job))}
 
 
 def default_database_url() -> str:

@@ -197,8 +197,11 @@ def test_killed_crawl_resumes_to_the_same_rows(tmp_path: Path, pg_url: str, pg_a
             settings = {**common, "DATABASE_URL": pg_url, "JOBDIR": tmp_path / "job"}
             process, _log, _stats = start_crawl("soundcloud_artists", tmp_path, args=args, env=site_env(replica),
                                               settings=settings, run="killed")
+            units = len(args["artists"].split(","))  # every artist, the missing one too
             held.wait_arrived()
-            wait_until(lambda: count_rows(pg_url, "soundcloud_comments") == others, "the other pages stored")
+            wait_until(lambda: count_rows(pg_url, "soundcloud_comments") == others
+                       and count_rows(pg_url, "crawl_units") == units - 1,
+                       "the other pages stored and every other artist finished")
             process.send_signal(signal.SIGKILL)
             process.wait(30)
             assert count_rows(pg_url, "soundcloud_comments") == others, "killed before the end"
@@ -207,6 +210,12 @@ def test_killed_crawl_resumes_to_the_same_rows(tmp_path: Path, pg_url: str, pg_a
                                           settings=settings, run="resumed"))
         assert resumed.returncode == 0, resumed.log[-3000:]
         assert "did not stop cleanly" in resumed.log
+        # Only the artist in flight is crawled again.
+        assert f"Resuming the job: {units - 1} of {units} artists were finished before and are skipped" in resumed.log
+        held_artist = world.artists[-1]
+        pages_of_held_artist = 1 + 1 + sum(1 for t in world.tracks_of(held_artist["id"]) if t["comment_count"] != 0)
+        assert resumed.stat("response_received_count") <= pages_of_held_artist + 5, "client_id, short pages"
+        assert resumed.stat("response_received_count") < reference.stat("response_received_count") / 2
         resumed_rows, reference_rows = comparable_rows(pg_url), comparable_rows(reference_db)
         for name in reference_rows:
             missing = reference_rows[name] - resumed_rows[name]
@@ -319,7 +328,10 @@ def test_database_lost_mid_crawl_fails_loudly_and_keeps_unsaved_rows(tmp_path: P
     unsaved = unsaved_rows(unsaved_dir)
     assert len(unsaved) == result.stat("soundscraping/storage/unsaved_rows")
     assert {r["row"]["id"] for r in unsaved if r["table"] == "soundcloud_comments"} == held_ids
-    assert all(row["table"].startswith("soundcloud_") and row["row"]["id"] for row in unsaved)
+    # The held artist's unit-finished marker travels with its last rows, never without them.
+    markers = [r["row"]["unit"] for r in unsaved if r["table"] == "crawl_units"]
+    assert markers in ([], [world.artists[-1]["permalink"]])
+    assert all(r["table"].startswith("soundcloud_") and r["row"]["id"] for r in unsaved if r["table"] != "crawl_units")
     assert f"{len(unsaved)} rows not saved" in last_line(result.log)
     assert str(next(unsaved_dir.glob("*.jsonl"))) in last_line(result.log)
 

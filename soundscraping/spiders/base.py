@@ -23,6 +23,7 @@ from soundscraping.parsers.soundcloud import DjSetRule, Page, embedded_user, par
 from soundscraping.sites import SiteUnreachable, site_setting, unreachable_message
 from soundscraping.soundcloud_api import ClientIdNotFound, ClientIdStore, client_id_of, with_client_id
 from soundscraping.spider_args import SCRAPYD_ARGUMENTS, ArgSpec
+from soundscraping.units import UnitTracker
 
 
 class SoundscrapingSpider(scrapy.Spider):
@@ -32,6 +33,9 @@ class SoundscrapingSpider(scrapy.Spider):
     attributes; anything else is refused)."""
 
     arguments: ClassVar[ArgSpec] = ArgSpec()
+    # Request meta key naming the unit of work a request is for (resumable
+    # spiders: see soundscraping.units); None = no units.
+    unit_key: ClassVar[str | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any):
         values = self.parse_arguments(kwargs)
@@ -82,6 +86,8 @@ class SoundscrapingSpider(scrapy.Spider):
         else:
             self.skip(f"error_{failure.type.__name__}", "Skipped %s after %s: %s (%s)", request.url,
                       failure.type.__name__, failure.getErrorMessage(), self.context(request))
+        if self.unit_key:
+            UnitTracker.for_crawler(self.crawler).request_done(request.meta.get(self.unit_key))
 
     def malformed(self, response: Response, exc: Exception) -> Request | None:
         """A retry of a page whose body did not parse (twice at most), or None

@@ -4,6 +4,7 @@ each artist's profile, every track and DJ set, and every comment."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from soundscraping.parsers.soundcloud import (
 from soundscraping.pipelines import utc_now
 from soundscraping.spider_args import Arg, ArgSpec, lines_of_file, names
 from soundscraping.spiders.base import SoundCloudSpider
+from soundscraping.units import UnitTracker, load_finished, unit_step
 
 
 class SoundCloudArtistsSpider(SoundCloudSpider):
@@ -31,6 +33,8 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
     ), required_any=("artists", "artists_file"))
     artists: list[str]
     artists_file: list[str]
+    # The unit of work: one artist (profile, every track, every comment).
+    unit_key = "artist"
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -39,8 +43,16 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
     async def start(self) -> AsyncIterator[Any]:
         if not await self.ensure_client_id():
             return
-        self.logger.info("Crawling %d artists", len(self.artist_refs))
-        for ref in self.artist_refs:
+        done = await asyncio.to_thread(load_finished, self.crawler, self.name)
+        todo = [ref for ref in self.artist_refs if ref not in done]
+        if done:
+            self.count("soundscraping/units/skipped", len(self.artist_refs) - len(todo))
+            self.logger.info("Resuming the job: %d of %d artists were finished before and are skipped",
+                             len(self.artist_refs) - len(todo), len(self.artist_refs))
+        self.logger.info("Crawling %d artists", len(todo))
+        units = UnitTracker.for_crawler(self.crawler)
+        for ref in todo:
+            units.request_sent(ref)
             yield self.artist_request(ref)
 
     def artist_request(self, ref: str) -> Request:
@@ -54,6 +66,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
 
     # -- callbacks -----------------------------------------------------------------
 
+    @unit_step
     def parse_artist(self, response: Response) -> Iterator[Any]:
         if response.status == 404:
             self.skip("artist_not_found", "Artist %r not found on SoundCloud (404 from resolve)",
@@ -67,6 +80,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             return
         yield from self.artist_found(user, response)
 
+    @unit_step
     def parse_artist_search(self, response: Response) -> Iterator[Any]:
         page = self.read_page(response)
         if not hasattr(page, "collection"):
@@ -89,6 +103,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
         yield self.paged_request(f"/users/{item.id}/tracks", self.parse_tracks,
                                  meta={"artist": response.meta["artist"], "user_id": item.id})
 
+    @unit_step
     def parse_tracks(self, response: Response) -> Iterator[Any]:
         page = self.read_page(response)
         if not hasattr(page, "collection"):
@@ -115,6 +130,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
         if (request := self.next_page(response, page, self.parse_tracks)) is not None:
             yield request
 
+    @unit_step
     def parse_comments(self, response: Response) -> Iterator[Any]:
         page = self.read_page(response)
         if not hasattr(page, "collection"):
