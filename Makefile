@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 ARTISTS ?=
 SCRAPY_ARGS ?=
 
-.PHONY: install chromium services crawl test demo bench bench-map bench-graph lint deploy clean
+.PHONY: install chromium services crawl test demo bench bench-resume bench-map bench-graph lint deploy clean
 
 install: $(VENV)/.installed
 
@@ -45,6 +45,9 @@ demo: install chromium
 
 bench: install services
 	$(PY) scripts/bench_artists.py
+
+bench-resume: install services
+	$(PY) scripts/bench_resume.py
 
 bench-map: install services
 	$(PY) scripts/bench_map.py

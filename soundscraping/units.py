@@ -11,7 +11,9 @@ units it finished and redoes only those that were in flight.
 
 A unit whose count goes wrong can only stay unfinished (redone on resume),
 never be marked finished early: every request and item is counted before it
-can complete.
+can complete.  After a clean stop (Ctrl-C) Scrapy resumes from its saved
+queue, whose requests this process did not count: no unit is recorded as
+finished in such a run (the next one after a kill redoes them).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 
+from soundscraping.extensions import CLEAN_RESUME
 from soundscraping.per_crawler import per_crawler
 from soundscraping.storage import Database, StorageError, finished_units
 
@@ -83,6 +86,8 @@ class UnitTracker:
 
     def _check(self, unit: str) -> None:
         if self.requests[unit] == 0 and self.items[unit] == 0 and unit not in self.finished:
+            if self.crawler.stats.get_value(CLEAN_RESUME):
+                return  # part of the unit's requests came from the saved queue, uncounted
             self.finished.add(unit)
             del self.requests[unit], self.items[unit]
             self.crawler.stats.inc_value("soundscraping/units/finished")
