@@ -31,11 +31,11 @@ class SoundCloudUser:
     # False for the "mini" users embedded in tracks and comments: their
     # missing fields must never erase what a full profile filled.
     full_profile: bool = False
+    scraped_at: str | None = None
     # Artists crawled by soundcloud_artists: True when every public track was
     # read (/tracks or the stream of posts), False when only the partial
     # /toptracks answered (or nothing did); None for users not crawled so.
     tracks_complete: bool | None = None
-    scraped_at: str | None = None
     file_urls: list[str] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
 
@@ -237,3 +237,15 @@ class CmtMix:
     stored_path: str | None = None
     file_urls: list[str] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class CrawlUnit:
+    """A unit of work a crawl finished (see soundscraping.units)."""
+
+    table: ClassVar[str] = "crawl_units"
+
+    spider: str
+    job: str
+    unit: str
+    finished_at: str | None = None

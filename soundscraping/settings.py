@@ -177,9 +177,16 @@ DATABASE_URL = _env("DATABASE_URL", "sqlite:///data/soundscraping.sqlite3")
 STORAGE_ENABLED = True
 # Rows buffered before one batched upsert (per flush, all tables together).
 STORAGE_BATCH_SIZE = 2000
+# The longest a row waits in memory (seconds): a flush also starts once the
+# oldest buffered row is this old, so a killed crawl loses at most this much.
+# 0 = flush on size only.
+STORAGE_FLUSH_SECONDS = 5.0
 # A failing flush is retried this many times with exponential back-off
 # (1 s, 2 s, 4 s, ...) before the crawl is stopped with reason
 # "database_unavailable"; unsaved rows are then written to STORAGE_UNSAVED_DIR.
+# Rows the database rejects (bad value, constraint) are written there too; a
+# crawl that could not store every row ends "rows_not_saved" (exit 1) and its
+# last log line gives the count and the file.
 STORAGE_RETRY_TIMES = 5
 STORAGE_UNSAVED_DIR = _env("STORAGE_UNSAVED_DIR", "data/unsaved")
 
@@ -219,6 +226,9 @@ DOWNLOADER_MIDDLEWARES = {
     # in it; Set-Cookies replace them): Scrapy's own is replaced.
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "soundscraping.cookies.BrowserCookiesMiddleware": 700,
+    # After the client_id is final (budgets are per client_id): request
+    # budgets and Retry-After holds (soundscraping/throttle.py).
+    "soundscraping.throttle.ThrottleMiddleware": 580,
 }
 # API crawls need no depth accounting or URL-length filter; each spider
 # middleware costs work on every one of ~10^5 items.
@@ -234,16 +244,38 @@ EXTENSIONS = {
     # Loggers skip records below LOG_LEVEL instead of building and discarding
     # one per item (Scrapy's handler filters only after the record exists).
     "soundscraping.extensions.LogLevelGate": 20,
+    # Closes a crawl that is stuck (see WATCHDOG_SECONDS).
+    "soundscraping.watchdog.Watchdog": 30,
 }
+# No response and no item for this many seconds: the crawl is closed with
+# reason "stalled" (exit 1).  0 = off.
+WATCHDOG_SECONDS = 300
 # Where StatsFile writes the final stats (JSON); empty = off.
 STATS_FILE = _env("STATS_FILE")
 
 # --- Politeness and retries -------------------------------------------------------
 ROBOTSTXT_OBEY = False  # api-v2 publishes none; soundcloud.com allows everything.
+# Where site operators can learn about the crawl and reach whoever runs it (a
+# project page, a mailto: URL); added to the User-Agent as "+CONTACT_URL".
+CONTACT_URL = _env("CONTACT_URL")
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36 soundscraping/0.1 (research crawler)"
 )
+# Per-site request budgets (soundscraping.throttle): requests to the host of
+# the named URL setting are spaced evenly, at most N per SECONDS as set by
+# the "budget" setting ("N/SECONDS"; empty = none), counted separately for
+# each value of the query parameter "per".  SoundCloud's api-v2 budget is
+# about 600 requests per 10 minutes per client_id (yt-dlp's measurement,
+# shared/reference/soundcloud.md §7): one request a second.  Tests and
+# benchmarks against the replicas raise it explicitly.
+REQUEST_BUDGETS = {
+    "SOUNDCLOUD_API_URL": {"budget": "SOUNDCLOUD_REQUEST_BUDGET", "per": "client_id"},
+}
+SOUNDCLOUD_REQUEST_BUDGET = "600/600"
+# The telnet console (a Python shell into the crawl) is off: its password
+# is logged and a research server does not need it.  -s TELNETCONSOLE_ENABLED=True.
+TELNETCONSOLE_ENABLED = False
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 DOWNLOAD_DELAY = 0
@@ -256,6 +288,14 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 # (its download slot delay doubles, then decays on successes).
 RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 60.0
+# A Retry-After header (seconds or HTTP-date) holds the host that long, at
+# most this many seconds.
+RETRY_AFTER_MAX = 900.0
+# Retries of a request that got no answer at all (connection refused, DNS,
+# timeout) from a host that has not answered once in this crawl: a wrong
+# *_URL setting or a site that is down is reported within seconds (naming the
+# setting), not after RETRY_TIMES back-offs.
+RETRY_FIRST_CONTACT_TIMES = 2
 COOKIES_ENABLED = True
 
 # --- Download handlers: browser, impersonated TLS, Scrapy's own ------------------

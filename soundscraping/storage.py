@@ -58,7 +58,8 @@ class Table:
         return tuple(self.column_names.index(k) for k in self.key)
 
 
-def _cols(spec: str) -> tuple[Column, ...]:
+def cols(spec: str) -> tuple[Column, ...]:
+    """Columns from "name:kind name:kind ..." (how tables are declared)."""
     return tuple(Column(*item.split(":")) for item in spec.split())
 
 
@@ -67,11 +68,11 @@ TABLES: dict[str, Table] = {
     for t in (
         Table(
             "soundcloud_users", ("id",),
-            _cols(
+            cols(
                 "id:bigint permalink:text username:text full_name:text description:text city:text "
                 "country_code:text followers_count:int followings_count:int track_count:int "
                 "avatar_url:text banner_url:text verified:bool created_at:timestamp "
-                "full_profile:bool tracks_complete:bool scraped_at:timestamp"
+                "full_profile:bool scraped_at:timestamp tracks_complete:bool"  # added by migration 4: last
             ),
             merge="profile",
             indexes=(("permalink",),),
@@ -79,7 +80,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "soundcloud_tracks", ("id",),
-            _cols(
+            cols(
                 "id:bigint user_id:bigint title:text permalink_url:text genre:text tag_list:text "
                 "duration_ms:bigint created_at:timestamp likes_count:bigint reposts_count:bigint "
                 "playback_count:bigint comment_count:bigint artwork_url:text is_dj_set:bool "
@@ -88,13 +89,21 @@ TABLES: dict[str, Table] = {
             indexes=(("user_id",),),
         ),
         Table(
+            # Popularity over time: one row per track per crawl that saw it
+            # (schema migration 2; filled from every stored track row).
+            "soundcloud_track_stats", ("track_id", "scraped_at"),
+            cols("track_id:bigint scraped_at:timestamp playback_count:bigint likes_count:bigint "
+                  "reposts_count:bigint comment_count:bigint"),
+            merge="ignore",
+        ),
+        Table(
             "soundcloud_comments", ("id",),
-            _cols("id:bigint track_id:bigint user_id:bigint body:text timestamp_ms:bigint created_at:timestamp"),
+            cols("id:bigint track_id:bigint user_id:bigint body:text timestamp_ms:bigint created_at:timestamp"),
             indexes=(("track_id",), ("user_id",)),
         ),
         Table(
             "soundcloud_interactions", ("source_user_id", "kind", "target_user_id", "object_id"),
-            _cols("source_user_id:bigint kind:text target_user_id:bigint object_id:bigint created_at:timestamp"),
+            cols("source_user_id:bigint kind:text target_user_id:bigint object_id:bigint created_at:timestamp"),
             merge="ignore",
             indexes=(("target_user_id",),),
             nullable_key=("object_id",),
@@ -103,12 +112,12 @@ TABLES: dict[str, Table] = {
             # One row per account the graph crawl has fully visited: the
             # frontier is rebuilt from this and the interactions on a re-run.
             "soundcloud_graph_visits", ("user_id",),
-            _cols("user_id:bigint position:bigint score:float followers_count:int interactions:int "
+            cols("user_id:bigint position:bigint score:float followers_count:int interactions:int "
                   "started_at:timestamp finished_at:timestamp"),
         ),
         Table(
             "beatport_tracks", ("id",),
-            _cols(
+            cols(
                 "id:bigint soundcloud_track_id:bigint url:text name:text mix_name:text bpm:int key_name:text "
                 "camelot:text genre:text sub_genre:text publish_date:date label:text catalog_number:text isrc:text "
                 "artists:text[] remixers:text[] length_ms:bigint waveform_url:text artwork_url:text "
@@ -120,12 +129,12 @@ TABLES: dict[str, Table] = {
             # One row per searched SoundCloud track: matched or not, so that a
             # track without a Beatport release is not searched every run.
             "beatport_matches", ("soundcloud_track_id",),
-            _cols("soundcloud_track_id:bigint status:text beatport_track_id:bigint match_score:float query:text "
+            cols("soundcloud_track_id:bigint status:text beatport_track_id:bigint match_score:float query:text "
                   "candidates:int searched_at:timestamp"),
         ),
         Table(
             "cmt_songs", ("artist", "title"),
-            _cols(
+            cols(
                 "artist:text title:text composer:text genre:text sub_genre:text full_tracks:int excerpt_tracks:int "
                 "multitrack_urls:text[] excerpt_urls:text[] full_preview_url:text excerpt_preview_url:text "
                 "unmastered_wav_url:text forum_fid:int external_download:bool registration_required:bool "
@@ -135,27 +144,63 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "cmt_forum_threads", ("tid",),
-            _cols("tid:bigint forum_fid:int title:text author:text started_at:timestamp views:int replies:int "
+            cols("tid:bigint forum_fid:int title:text author:text started_at:timestamp views:int replies:int "
                   "rating:float"),
             indexes=(("forum_fid",),),
         ),
         Table(
             "cmt_forum_posts", ("pid",),
-            _cols("pid:bigint tid:bigint author:text posted_at:timestamp body_text:text"),
+            cols("pid:bigint tid:bigint author:text posted_at:timestamp body_text:text"),
             indexes=(("tid",),),
         ),
         Table(
             "cmt_mixes", ("url", "pid"),
-            _cols("url:text pid:bigint tid:bigint kind:text host:text filename:text stored_path:text"),
+            cols("url:text pid:bigint tid:bigint kind:text host:text filename:text stored_path:text"),
             indexes=(("tid",),),
         ),
         Table(
+            # Units of work a crawl finished (an artist with every track and
+            # comment, ...), written after their rows: a resumed job skips
+            # them (schema migration 3).
+            "crawl_units", ("spider", "job", "unit"),
+            cols("spider:text job:text unit:text finished_at:timestamp"),
+        ),
+        Table(
             "media_files", ("url",),
-            _cols("url:text path:text checksum:text owner_table:text owner_id:text stored_at:timestamp"),
+            cols("url:text path:text checksum:text owner_table:text owner_id:text stored_at:timestamp"),
             indexes=(("owner_table", "owner_id"),),
         ),
     )
 }
+
+# History tables: every row stored into the first table also appends a row
+# to the second, made of these columns of it (history column -> column).
+HISTORY: dict[str, tuple[str, dict[str, str]]] = {
+    "soundcloud_tracks": ("soundcloud_track_stats", {
+        "track_id": "id", "scraped_at": "scraped_at", "playback_count": "playback_count",
+        "likes_count": "likes_count", "reposts_count": "reposts_count", "comment_count": "comment_count",
+    }),
+}
+
+@functools.cache
+def _history_of(name: str) -> tuple[Table, tuple[int, ...]] | None:
+    if name not in HISTORY:
+        return None
+    target, sources = HISTORY[name]
+    history, source = TABLES[target], TABLES[name]
+    return history, tuple(source.column_names.index(sources[c]) for c in history.column_names)
+
+
+def history_row(table: Table, values: Values) -> tuple[Table, Values] | None:
+    """The history row a row of ``table`` appends (None: no history, or no
+    time to key it by)."""
+    found = _history_of(table.name)
+    if found is None:
+        return None
+    history, positions = found
+    row = tuple(values[i] for i in positions)
+    return None if any(row[i] is None for i in history.key_positions) else (history, row)
+
 
 _PG_TYPES = {
     "bigint": "BIGINT", "int": "INTEGER", "text": "TEXT", "bool": "BOOLEAN",
@@ -171,9 +216,45 @@ class StorageError(RuntimeError):
     """The database cannot be reached (worth retrying)."""
 
 
+class SchemaMismatch(StorageError):
+    """The database's schema is not the one this code writes (older: run
+    ``soundscraping db upgrade``; newer: update soundscraping).  Retrying
+    cannot help; the message says what to run."""
+
+    reason = "schema_mismatch"
+
+
+class SchemaOutdated(SchemaMismatch):
+    reason = "schema_outdated"
+
+
+class SchemaTooNew(SchemaMismatch):
+    reason = "schema_too_new"
+
+
 class RowsRejected(StorageError):
     """The database refused the rows themselves (bad value, constraint):
     retrying the same batch cannot help; writing row by row isolates them."""
+
+
+def error_line(exc: BaseException) -> str:
+    """The first line of a driver error (psycopg2 messages span several)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def finished_units(db: Database, spider: str, job: str) -> set[str]:
+    """The units ``spider`` finished in ``job`` (see soundscraping.units)."""
+    if "crawl_units" not in db.table_names():
+        return set()
+    return {r[0] for r in db.query("SELECT unit FROM crawl_units WHERE spider = %s AND job = %s", (spider, job))}
+
+
+def default_database_url() -> str:
+    """The DATABASE_URL setting (or environment variable), for commands run
+    outside a crawl (``soundscraping map``, ``soundscraping db``)."""
+    from soundscraping import settings
+
+    return str(settings.DATABASE_URL)
 
 
 def mask_url(url: str) -> str:
@@ -251,9 +332,12 @@ def upsert_sql(table: Table, dialect: str) -> str:
     return f"INSERT INTO {table.name} ({cols}) VALUES {values} ON CONFLICT ({key}) {action}"
 
 
+def column_type(column: Column, dialect: str) -> str:
+    return (_PG_TYPES if dialect == "postgresql" else _SQLITE_TYPES)[column.kind]
+
+
 def create_sql(table: Table, dialect: str) -> list[str]:
-    types = _PG_TYPES if dialect == "postgresql" else _SQLITE_TYPES
-    cols = [f"{c.name} {types[c.kind]}" for c in table.columns]
+    cols = [f"{c.name} {column_type(c, dialect)}" for c in table.columns]
     unique_index = None
     if len(table.key) == 1:
         cols[table.key_positions[0]] += " PRIMARY KEY"
@@ -281,7 +365,11 @@ def add_columns_sql(table: Table, dialect: str, existing: set[str]) -> list[str]
 
 class Database:
     """A connection to the dataset: ``ensure_schema()`` once, then ``write()``
-    batches.  Not thread-safe by itself; the store pipeline serialises calls."""
+    batches.  Not thread-safe by itself; the store pipeline serialises calls.
+
+    The schema is built and changed by ordered migrations
+    (soundscraping.migrations); ``ensure_schema()`` creates it in an empty
+    database and refuses one at another version."""
 
     dialect = ""
 
@@ -300,7 +388,28 @@ class Database:
     def connect(self) -> None:
         raise NotImplementedError
 
-    def ensure_schema(self, tables: Iterable[Table] = TABLES.values()) -> None:
+    def ensure_schema(self) -> None:
+        """Create the schema in an empty database; raise ``SchemaOutdated`` /
+        ``SchemaTooNew`` for a database at another schema version."""
+        from soundscraping.migrations import ensure_current
+
+        ensure_current(self)
+
+    def create_tables(self, tables: Iterable[Table]) -> None:
+        """``CREATE TABLE/INDEX IF NOT EXISTS`` for ``tables``, unversioned
+        (migrations and tests that build a database by hand)."""
+        self.execute([s for table in tables for s in create_sql(table, self.dialect)])
+
+    def execute(self, statements: Iterable[str | tuple[str, tuple[Any, ...]]]) -> None:
+        """Run DDL/DML statements (``%s`` placeholders) in one transaction,
+        serialised with other processes doing the same."""
+        raise NotImplementedError
+
+    def table_names(self) -> set[str]:
+        raise NotImplementedError
+
+    def column_names(self, table: str) -> list[str]:
+        """The columns the table has in the database (empty: no such table)."""
         raise NotImplementedError
 
     def write(self, batch: Mapping[str, list[Values]]) -> None:
@@ -331,18 +440,24 @@ class PostgresDatabase(Database):
         except psycopg2.Error as exc:
             raise StorageError(f"cannot connect to {mask_url(self.url)}: {str(exc).strip().splitlines()[0]}") from exc
 
-    def ensure_schema(self, tables: Iterable[Table] = TABLES.values()) -> None:
+    def execute(self, statements: Iterable[str | tuple[str, tuple[Any, ...]]]) -> None:
+        if self.conn is None or self.conn.closed:
+            self.connect()
         with self.conn, self.conn.cursor() as cur:
             # Several workers may start at once: serialise the DDL.
             cur.execute("SELECT pg_advisory_xact_lock(727274)")
-            for table in tables:
-                for statement in create_sql(table, self.dialect):
-                    cur.execute(statement)
-                cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-                            "AND table_schema = current_schema()",
-                            (table.name,))
-                for statement in add_columns_sql(table, self.dialect, {r[0] for r in cur.fetchall()}):
-                    cur.execute(statement)
+            for statement in statements:
+                sql, params = (statement, ()) if isinstance(statement, str) else statement
+                cur.execute(sql, params)
+
+    def table_names(self) -> set[str]:
+        rows = self.query("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        return {r[0] for r in rows}
+
+    def column_names(self, table: str) -> list[str]:
+        rows = self.query("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                          "AND table_name = %s ORDER BY ordinal_position", (table,))
+        return [r[0] for r in rows]
 
     def write(self, batch: Mapping[str, list[Values]]) -> None:
         import psycopg2
@@ -398,15 +513,22 @@ class SqliteDatabase(Database):
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"cannot open SQLite database {self.path}: {exc}") from exc
 
-    def ensure_schema(self, tables: Iterable[Table] = TABLES.values()) -> None:
+    def execute(self, statements: Iterable[str | tuple[str, tuple[Any, ...]]]) -> None:
+        if self.conn is None:
+            self.connect()
         assert self.conn is not None
         with self._lock, self.conn:
-            for table in tables:
-                for statement in create_sql(table, self.dialect):
-                    self.conn.execute(statement)
-                have = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table.name})")}
-                for statement in add_columns_sql(table, self.dialect, have):
-                    self.conn.execute(statement)
+            # Take the write lock first: two processes upgrading at once queue.
+            self.conn.execute("BEGIN IMMEDIATE")
+            for statement in statements:
+                sql, params = (statement, ()) if isinstance(statement, str) else statement
+                self.conn.execute(sql.replace("%s", "?"), params)
+
+    def table_names(self) -> set[str]:
+        return {r[0] for r in self.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def column_names(self, table: str) -> list[str]:
+        return [r[0] for r in self.query("SELECT name FROM pragma_table_info(%s)", (table,))]
 
     def write(self, batch: Mapping[str, list[Values]]) -> None:
         if self.conn is None:

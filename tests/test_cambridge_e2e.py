@@ -182,7 +182,7 @@ def test_forum_politeness_defaults() -> None:
 def test_bad_arguments_fail_fast(tmp_path: Path) -> None:
     result = run_crawl("cambridge_mt", tmp_path, args={"download": "everything"},
                        settings={"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"})
-    assert result.returncode != 0 and "download must be one of none, previews, all" in result.log
+    assert result.returncode == 2 and "bad -a download=everything: must be one of none, previews, all" in result.log
     result = run_crawl("cambridge_forum", tmp_path, args={"forums": "rock"}, run="forum",
                        settings={"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"})
-    assert result.returncode != 0 and "forums must be forum ids" in result.log
+    assert result.returncode == 2 and "bad -a forums=rock: 'rock' is not a number" in result.log

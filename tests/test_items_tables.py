@@ -12,7 +12,7 @@ import inspect
 import pytest
 
 from soundscraping import items
-from soundscraping.storage import TABLES
+from soundscraping.storage import HISTORY, TABLES
 
 MEDIA_FIELDS = ("file_urls", "files")
 ROW_ITEMS = [cls for _, cls in inspect.getmembers(items, inspect.isclass)
@@ -32,8 +32,15 @@ def test_item_fields_are_its_table_columns(cls: type) -> None:
     assert set(table.key) <= set(fields)
 
 
-def test_every_table_but_the_bookkeeping_ones_has_an_item() -> None:
+def test_every_table_but_the_derived_ones_has_an_item() -> None:
     # media_files rows are written by the store pipeline from an item's
-    # "files", not by an item of their own.
+    # "files"; history tables from their source table's rows (HISTORY).
+    derived = {"media_files"} | {target for target, _ in HISTORY.values()}
     without_item = set(TABLES) - {cls.table for cls in ROW_ITEMS}
-    assert without_item <= {"media_files"}, without_item
+    assert without_item <= derived, without_item
+
+
+def test_history_columns_are_their_sources_columns() -> None:
+    for source, (target, columns) in HISTORY.items():
+        assert set(columns) == set(TABLES[target].column_names), target
+        assert set(columns.values()) <= set(TABLES[source].column_names), source

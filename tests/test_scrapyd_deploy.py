@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.crawl import query
+from tests.crawl import REPLICA_BUDGETS, query
 from tests.replica.soundcloud import Quirks, SoundCloudReplica, WorldConfig, build_world
 
 REPO = Path(__file__).resolve().parents[1]
@@ -265,6 +265,7 @@ def test_scrapyd_deploy_and_crawl(pg_url: str, egg: Path, scrapyd: Scrapyd, tmp_
             "MEDIA_ENABLED": "True",
             "STATS_FILE": str(stats_file),
             "STORAGE_UNSAVED_DIR": str(tmp_path / "unsaved"),
+            **REPLICA_BUDGETS,
         }
         scheduled = scrapyd.call("schedule.json", [
             ("project", PROJECT), ("spider", SPIDER), ("_version", VERSION),

@@ -105,8 +105,10 @@ class FileStreamer:
 
     def __init__(self, *, chunk_size: int = 1 << 20, timeout: float = 60, retry_times: int = 10,
                  backoff_base: float = 1.0, backoff_max: float = 60.0, host_delay: float = 0.0,
-                 user_agent: str | None = None, stop: Callable[[], bool] = lambda: False):
+                 user_agent: str | None = None, stop: Callable[[], bool] = lambda: False,
+                 progress: Callable[[], None] = lambda: None):
         self.chunk_size = chunk_size
+        self.progress = progress  # called per chunk (the watchdog: a long download is not a stall)
         self.retry_times = retry_times
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -226,6 +228,7 @@ class FileStreamer:
                             digest.update(chunk)
                             hashed += len(chunk)
                             result.received += len(chunk)
+                            self.progress()
                             if self.stop():
                                 raise StreamCancelled("crawl stopping")
                 except BaseException:

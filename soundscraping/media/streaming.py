@@ -23,6 +23,7 @@ from scrapy.exceptions import NotConfigured
 from soundscraping.media.http import Fetched, FileStreamer, StreamCancelled, StreamFailed, discard_part
 from soundscraping.media.paths import media_path, note_stored_path, urlparse_path
 from soundscraping.media.stores import StreamStore, store_class
+from soundscraping.watchdog import keep_alive
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class StreamingFilesPipeline:
             backoff_base=settings.getfloat("RETRY_BACKOFF_BASE", 1.0),
             backoff_max=settings.getfloat("RETRY_BACKOFF_MAX", 60.0),
             host_delay=settings.getfloat("MEDIA_STREAM_HOST_DELAY", 1.0),
-            user_agent=settings.get("USER_AGENT"), stop=self._stopping)
+            user_agent=settings.get("USER_AGENT"), stop=self._stopping, progress=lambda: keep_alive(crawler))
         self._closing = False
         self._executor: ThreadPoolExecutor | None = None
         self._semaphore: asyncio.Semaphore | None = None

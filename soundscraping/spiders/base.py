@@ -3,20 +3,22 @@ retried (every site), and api-v2 requests with next_href paging (SoundCloud)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import scrapy
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.url import url_query_cleaner
 
 from soundscraping.items import SoundCloudUser
-from soundscraping.sites import MalformedPage
+from soundscraping.sites import MalformedPage, SiteUnreachable, site_setting, unreachable_message
 from soundscraping.sites.soundcloud.client_id import ClientIdNotFound, ClientIdStore, client_id_of, with_client_id
 from soundscraping.sites.soundcloud.parsers import (
     DjSetRule,
@@ -25,11 +27,40 @@ from soundscraping.sites.soundcloud.parsers import (
     parse_collection_page,
     parse_user_json,
 )
+from soundscraping.spider_args import SCRAPYD_ARGUMENTS, ArgSpec
+from soundscraping.units import UnitTracker
 
 
 class SoundscrapingSpider(scrapy.Spider):
     """Base of every soundscraping spider: skips and retries are logged with
-    a reason and counted under ``soundscraping/`` in the crawl stats."""
+    a reason and counted under ``soundscraping/`` in the crawl stats, and the
+    ``-a`` arguments are those declared in ``arguments`` (parsed values become
+    attributes; anything else is refused)."""
+
+    arguments: ClassVar[ArgSpec] = ArgSpec()
+    # Request meta key naming the unit of work a request is for (resumable
+    # spiders: see soundscraping.units); None = no units.
+    unit_key: ClassVar[str | None] = None
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        values = self.parse_arguments(kwargs)
+        super().__init__(*args, **{k: v for k, v in kwargs.items() if k in SCRAPYD_ARGUMENTS})
+        for arg in self.arguments.args:
+            setattr(self, arg.attr or arg.name, values[arg.name])
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        contact = settings.get("CONTACT_URL")
+        if contact:
+            settings.set("USER_AGENT", user_agent_with_contact(settings.get("USER_AGENT"), contact),
+                         priority=settings.getpriority("USER_AGENT") or "project")
+
+    @classmethod
+    def parse_arguments(cls, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The values of ``-a`` arguments; ``SpiderArgumentError`` (one line)
+        for a mistake.  The crawl command calls it before anything starts."""
+        return cls.arguments.parse(cls.name, given)
 
     def count(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(key, n)
@@ -51,9 +82,17 @@ class SoundscrapingSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             self.skip(f"http_{status}", "Skipped %s after HTTP %d (%s)", request.url, status, self.context(request))
+        elif not self.crawler.stats.get_value("response_received_count") and site_setting(self.settings, request.url):
+            # Not one answer yet: the site's setting is wrong or the site is down.
+            self.count("soundscraping/site_unreachable")
+            self.logger.error("Cannot crawl: %s", unreachable_message(self.settings, request.url,
+                                                                      failure.getErrorMessage()))
+            self._close_task = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="site_unreachable"))
         else:
             self.skip(f"error_{failure.type.__name__}", "Skipped %s after %s: %s (%s)", request.url,
                       failure.type.__name__, failure.getErrorMessage(), self.context(request))
+        if self.unit_key:
+            UnitTracker.for_crawler(self.crawler).request_done(request.meta.get(self.unit_key))
 
     def malformed(self, response: Response, exc: Exception) -> Request | None:
         """A retry of a page whose body did not parse (twice at most), or None
@@ -66,6 +105,15 @@ class SoundscrapingSpider(scrapy.Spider):
         self.skip("malformed_json", "Malformed response skipped (%s) for %s: %s",
                   self.context(response), response.url, exc)
         return None
+
+
+def user_agent_with_contact(user_agent: str, contact: str) -> str:
+    """``... (research crawler)`` -> ``... (research crawler; +CONTACT_URL)``."""
+    if f"+{contact}" in user_agent:
+        return user_agent
+    if user_agent.endswith(")"):
+        return f"{user_agent[:-1]}; +{contact})"
+    return f"{user_agent} (+{contact})"
 
 
 # Request meta keys that say whom a request is for (shown in log lines).
@@ -106,9 +154,11 @@ class SoundCloudSpider(SoundscrapingSpider):
         why and close the spider (nothing can be fetched without one)."""
         try:
             await self.client_ids.get()
-        except ClientIdNotFound as exc:
+        except (ClientIdNotFound, SiteUnreachable) as exc:
             self.logger.error("Cannot crawl SoundCloud: %s", exc)
-            await self.crawler.engine.close_spider_async(reason="client_id_not_found")
+            unreachable = isinstance(exc, SiteUnreachable)
+            await self.crawler.engine.close_spider_async(
+                reason="site_unreachable" if unreachable else "client_id_not_found")
             return False
         return True
 

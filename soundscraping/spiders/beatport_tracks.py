@@ -49,6 +49,7 @@ from soundscraping.sites.beatport.parsers import (
     track_item,
     track_url,
 )
+from soundscraping.spider_args import Arg, ArgSpec, integer, numbers
 from soundscraping.spiders.base import SoundscrapingSpider
 from soundscraping.storage import Database, StorageError
 from soundscraping.timestamps import utc_now, utc_timestamp
@@ -83,25 +84,20 @@ class _TrackPages:
     done: set[int] = field(default_factory=set)
 
 
-def _ids(text: str | None) -> list[int]:
-    ids = []
-    for part in (text or "").replace(" ", ",").split(","):
-        if part.strip():
-            if not part.strip().isdigit():
-                raise ValueError(f"track_ids must be numbers separated by commas, got {part!r}")
-            ids.append(int(part))
-    return list(dict.fromkeys(ids))
-
-
 class BeatportTracksSpider(SoundscrapingSpider):
     name = "beatport_tracks"
 
-    def __init__(self, track_ids: str | None = None, query: str | None = None, limit: int | str | None = None,
-                 *args: Any, **kwargs: Any):
+    arguments = ArgSpec((
+        Arg("track_ids", "ID,ID,...", numbers, []),
+        Arg("query", "TEXT", lambda text: text.strip() or None, attr="query_text"),
+        Arg("limit", "N", integer(minimum=1)),
+    ))
+    track_ids: list[int]
+    query_text: str | None
+    limit: int | None
+
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.track_ids = _ids(track_ids)
-        self.query_text = (query or "").strip() or None
-        self.limit = int(limit) if limit not in (None, "") else None
         self.pages = _TrackPages()
         self.stopping = False
 

@@ -31,8 +31,8 @@ from soundscraping.items import GraphVisit, InteractionPage
 from soundscraping.sites import MalformedPage
 from soundscraping.sites.soundcloud.frontier import Frontier
 from soundscraping.sites.soundcloud.parsers import classify_artist_ref, parse_interactions, parse_object
+from soundscraping.spider_args import Arg, ArgSpec, integer, lines_of_file, names
 from soundscraping.spiders.base import SoundCloudSpider
-from soundscraping.spiders.soundcloud_artists import read_artist_refs
 from soundscraping.storage import Database, StorageError
 from soundscraping.timestamps import utc_now
 
@@ -59,15 +59,23 @@ class Visit:
 class SoundCloudGraphSpider(SoundCloudSpider):
     name = "soundcloud_graph"
 
-    def __init__(self, seeds: str | None = None, seeds_file: str | None = None, max_accounts: int | str = 1000,
-                 min_followers: int | str = 250, per_kind_limit: int | str = 500, *args: Any, **kwargs: Any):
+    arguments = ArgSpec((
+        Arg("seeds", "NAME,NAME,...", names, []),
+        Arg("seeds_file", "PATH", lines_of_file, []),
+        Arg("max_accounts", "N", integer(minimum=1), 1000),
+        Arg("min_followers", "N", integer(), 250),
+        Arg("per_kind_limit", "N", integer(minimum=1), 500),
+    ), required_any=("seeds", "seeds_file"))
+    seeds: list[str]
+    seeds_file: list[str]
+    max_accounts: int
+    min_followers: int
+    per_kind_limit: int
+
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.seed_refs = read_artist_refs(seeds, seeds_file)
-        if not self.seed_refs:
-            raise ValueError("no seeds given: use -a seeds=permalink1,permalink2 or -a seeds_file=PATH")
-        self.max_accounts = int(max_accounts)
-        self.per_kind_limit = int(per_kind_limit)
-        self.frontier = Frontier(min_followers=int(min_followers))
+        self.seed_refs = list(dict.fromkeys(self.seeds + self.seeds_file))
+        self.frontier = Frontier(min_followers=self.min_followers)
         self.visits: dict[int, Visit] = {}
         self.seed_queue: list[tuple[int, int | None]] = []
         self.seeds_resolving = 0
