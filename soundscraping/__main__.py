@@ -2,7 +2,7 @@
 
 Commands: ``map`` -- the community map of the interaction graph (see
 ``soundscraping.map``); ``db status`` / ``db upgrade`` -- schema migrations
-(see ``soundscraping.migrations``).  Crawls run through ``scrapy crawl``.
+(see ``soundscraping.storage.migrations``).  Crawls run through ``scrapy crawl``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "pip install -e '.[map]' in the checkout, or `make install`", file=sys.stderr)
         return 2
     from soundscraping import map as community_map
-    from soundscraping.migrations import cli as db_cli
+    from soundscraping.storage.migrations import cli as db_cli
 
     parser = argparse.ArgumentParser(prog="soundscraping", description="soundscraping tools (crawls: scrapy crawl)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")

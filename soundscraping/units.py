@@ -30,7 +30,7 @@ from scrapy.crawler import Crawler
 
 from soundscraping.extensions import CLEAN_RESUME
 from soundscraping.per_crawler import per_crawler
-from soundscraping.storage import Database, StorageError, finished_units
+from soundscraping.storage import StorageError, connected, finished_units
 
 logger = logging.getLogger(__name__)
 
@@ -101,16 +101,12 @@ def load_finished(crawler: Crawler, spider: str) -> set[str]:
     job = job_id(crawler)
     if job is None or not crawler.settings.getbool("STORAGE_ENABLED", True):
         return set()
-    db = Database.from_url(crawler.settings.get("DATABASE_URL"))
     try:
-        db.connect()
-        db.ensure_schema()
-        return finished_units(db, spider, job)
+        with connected(crawler.settings.get("DATABASE_URL")) as db:
+            return finished_units(db, spider, job)
     except StorageError as exc:
         logger.warning("Could not read the finished units of job %s (%s): redoing them", job, exc)
         return set()
-    finally:
-        db.close()
 
 
 def unit_step(callback: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:

@@ -46,7 +46,7 @@ def seed_soundcloud(database_url: str, rows: list[dict[str, Any]]) -> None:
     users, tracks = {}, []
     for r in rows:
         users[r["user_id"]] = (r["user_id"], None, r["uploader"], None, None, None, None, None, None, None, None,
-                               None, None, None, True, None, utc_now())
+                               None, None, None, True, utc_now(), None)
         tracks.append((r["id"], r["user_id"], r["title"], f"https://soundcloud.com/x/{r['id']}", None, None,
                        r["duration_ms"], None, None, None, None, None, None, r.get("is_dj_set", False),
                        utc_now()))

@@ -13,9 +13,9 @@ from typing import Any
 import psycopg2
 import pytest
 
-from soundscraping.migrations import LATEST, MIGRATIONS
-from soundscraping.migrations import m0001_baseline as baseline
 from soundscraping.storage import TABLES, Database, SchemaOutdated, SchemaTooNew, create_sql
+from soundscraping.storage.migrations import LATEST, MIGRATIONS
+from soundscraping.storage.migrations import m0001_baseline as baseline
 from tests.crawl import REPO, query, run_crawl
 from tests.replica.soundcloud import Quirks, SoundCloudReplica, WorldConfig, build_world
 from tests.test_soundcloud_artists_e2e import artist_refs, assert_dataset_matches_world, expected_tracks, site_env

@@ -51,7 +51,7 @@ from soundscraping.sites.beatport.parsers import (
 )
 from soundscraping.spider_args import Arg, ArgSpec, integer, numbers
 from soundscraping.spiders.base import SoundscrapingSpider
-from soundscraping.storage import Database, StorageError
+from soundscraping.storage import StorageError, connected, tracks_by_id, tracks_to_match
 from soundscraping.timestamps import utc_now, utc_timestamp
 
 
@@ -155,30 +155,16 @@ class BeatportTracksSpider(SoundscrapingSpider):
 
     def load_rows(self) -> list[tuple[Any, ...]]:
         """(id, title, duration_ms, uploader name) of the tracks to look up."""
-        db = Database.from_url(self.settings.get("DATABASE_URL"))
-        db.connect()
-        try:
-            db.ensure_schema()
-            select = ("SELECT t.id, t.title, t.duration_ms, u.username FROM soundcloud_tracks t "
-                      "LEFT JOIN soundcloud_users u ON u.id = t.user_id ")
+        with connected(self.settings.get("DATABASE_URL")) as db:
             if self.track_ids:
-                marks = ", ".join("%s" for _ in self.track_ids)
-                rows = db.query(f"{select} WHERE t.id IN ({marks}) ORDER BY t.id", tuple(self.track_ids))
+                rows = tracks_by_id(db, self.track_ids)
                 missing = set(self.track_ids) - {r[0] for r in rows}
                 for track_id in sorted(missing):
                     self.skip("track_not_in_database", "SoundCloud track %d is not in soundcloud_tracks", track_id)
                 return rows
             days = self.settings.getint("BEATPORT_RESEARCH_DAYS", 180)
-            where = "NOT COALESCE(t.is_dj_set, FALSE) AND (m.soundcloud_track_id IS NULL"
-            params: tuple[Any, ...] = ()
-            if days > 0:
-                cutoff = utc_timestamp(datetime.now(UTC) - timedelta(days=days))
-                where += " OR m.searched_at < %s"
-                params = (cutoff,)
-            return db.query(f"{select} LEFT JOIN beatport_matches m ON m.soundcloud_track_id = t.id "
-                            f"WHERE {where}) ORDER BY t.id", params)
-        finally:
-            db.close()
+            cutoff = utc_timestamp(datetime.now(UTC) - timedelta(days=days)) if days > 0 else None
+            return tracks_to_match(db, searched_before=cutoff)
 
     def make_target(self, track_id: int | None, title: str, uploader: str | None,
                     duration_ms: int | None) -> Target:

@@ -33,7 +33,7 @@ from soundscraping.sites.soundcloud.frontier import Frontier
 from soundscraping.sites.soundcloud.parsers import classify_artist_ref, parse_interactions, parse_object
 from soundscraping.spider_args import Arg, ArgSpec, integer, lines_of_file, names
 from soundscraping.spiders.base import SoundCloudSpider
-from soundscraping.storage import Database, StorageError
+from soundscraping.storage import StorageError, connected, graph_scores, graph_visits
 from soundscraping.timestamps import utc_now
 
 # api-v2 list behind each interaction kind.
@@ -114,23 +114,11 @@ class SoundCloudGraphSpider(SoundCloudSpider):
         """Visited accounts and received scores from earlier runs."""
         if not self.settings.getbool("STORAGE_ENABLED", True):
             return
-        weights = self.weights
-        case = " ".join(f"WHEN '{kind}' THEN {float(w)}" for kind, w in weights.items())
-        db = Database.from_url(self.settings.get("DATABASE_URL"))
+        weights, url = self.weights, self.settings.get("DATABASE_URL")
 
         def load() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-            db.connect()
-            db.ensure_schema()
-            try:
-                visited = db.query("SELECT user_id, position FROM soundcloud_graph_visits")
-                scores = db.query(
-                    f"SELECT i.target_user_id, SUM(CASE i.kind {case} ELSE 0 END), "
-                    "MAX(u.followers_count), MAX(u.permalink) FROM soundcloud_interactions i "
-                    "JOIN soundcloud_graph_visits v ON v.user_id = i.source_user_id "
-                    "LEFT JOIN soundcloud_users u ON u.id = i.target_user_id GROUP BY i.target_user_id")
-            finally:
-                db.close()
-            return visited, scores
+            with connected(url) as db:
+                return graph_visits(db), graph_scores(db, weights)
 
         try:
             visited, scores = await asyncio.to_thread(load)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from soundscraping.storage import Table, cols
 
 if TYPE_CHECKING:
-    from soundscraping.migrations import SchemaEditor
+    from soundscraping.storage.migrations import SchemaEditor
 
 VERSION = 1
 NAME = "baseline: the schema of commit 56edc80"

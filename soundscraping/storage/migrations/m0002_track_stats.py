@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from soundscraping.storage import Table, cols
 
 if TYPE_CHECKING:
-    from soundscraping.migrations import SchemaEditor
+    from soundscraping.storage.migrations import SchemaEditor
 
 VERSION = 2
 NAME = "soundcloud_track_stats: track counts over time"

@@ -6,7 +6,6 @@ import argparse
 import sqlite3
 import sys
 
-from soundscraping.migrations import LATEST, MIGRATIONS, status, upgrade
 from soundscraping.storage import (
     Database,
     SqliteDatabase,
@@ -15,6 +14,7 @@ from soundscraping.storage import (
     error_line,
     mask_url,
 )
+from soundscraping.storage.migrations import LATEST, MIGRATIONS, status, upgrade
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from soundscraping.storage import Table, cols
 
 if TYPE_CHECKING:
-    from soundscraping.migrations import SchemaEditor
+    from soundscraping.storage.migrations import SchemaEditor
 
 VERSION = 3
 NAME = "crawl_units: finished units of work, for resuming"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from soundscraping.storage import Column
 
 if TYPE_CHECKING:
-    from soundscraping.migrations import SchemaEditor
+    from soundscraping.storage.migrations import SchemaEditor
 
 VERSION = 4
 NAME = "soundcloud_users.tracks_complete: every public track read"
