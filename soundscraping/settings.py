@@ -217,18 +217,18 @@ ITEM_PIPELINES = {
 DOWNLOADER_MIDDLEWARES = {
     # Replaced by BackoffRetryMiddleware (same settings, plus back-off).
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "soundscraping.middlewares.BackoffRetryMiddleware": 550,
+    "soundscraping.middlewares.retry.BackoffRetryMiddleware": 550,
     # Below decompression (590) and redirects (600): they see final, decoded
     # responses; the client-id check runs before the anti-bot one.
-    "soundscraping.middlewares.AntiBotBrowserMiddleware": 560,
-    "soundscraping.middlewares.SoundCloudClientIdMiddleware": 570,
+    "soundscraping.middlewares.antibot.AntiBotBrowserMiddleware": 560,
+    "soundscraping.middlewares.client_id.SoundCloudClientIdMiddleware": 570,
     # One jar kept as a browser keeps it (browser passes put their cookies
     # in it; Set-Cookies replace them): Scrapy's own is replaced.
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "soundscraping.cookies.BrowserCookiesMiddleware": 700,
+    "soundscraping.middlewares.cookies.BrowserCookiesMiddleware": 700,
     # After the client_id is final (budgets are per client_id): request
-    # budgets and Retry-After holds (soundscraping/throttle.py).
-    "soundscraping.throttle.ThrottleMiddleware": 580,
+    # budgets and Retry-After holds (soundscraping/middlewares/throttle.py).
+    "soundscraping.middlewares.throttle.ThrottleMiddleware": 580,
 }
 # API crawls need no depth accounting or URL-length filter; each spider
 # middleware costs work on every one of ~10^5 items.
@@ -262,7 +262,7 @@ USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36 soundscraping/0.1 (research crawler)"
 )
-# Per-site request budgets (soundscraping.throttle): requests to the host of
+# Per-site request budgets (soundscraping.middlewares.throttle): requests to the host of
 # the named URL setting are spaced evenly, at most N per SECONDS as set by
 # the "budget" setting ("N/SECONDS"; empty = none), counted separately for
 # each value of the query parameter "per".  SoundCloud's api-v2 budget is

@@ -39,7 +39,6 @@ class Watchdog:
             crawler.signals.connect(self.alive, signal=signal)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-        crawler._soundscraping_watchdog = self  # type: ignore[attr-defined]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Watchdog:
@@ -88,6 +87,9 @@ class Watchdog:
 
 def keep_alive(crawler: Crawler) -> None:
     """Tell the watchdog the crawl is making progress (any thread)."""
-    watchdog = getattr(crawler, "_soundscraping_watchdog", None)
+    try:
+        watchdog = crawler.get_extension(Watchdog)
+    except (AttributeError, RuntimeError):  # not a full crawler (unit tests), or extensions not built yet
+        return
     if watchdog is not None:
         watchdog.alive()

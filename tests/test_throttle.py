@@ -11,8 +11,8 @@ from pathlib import Path
 from aiohttp import web
 from scrapy.utils.project import get_project_settings
 
+from soundscraping.middlewares.throttle import Budget, retry_after_seconds
 from soundscraping.spiders.base import user_agent_with_contact
-from soundscraping.throttle import Budget, retry_after_seconds
 from tests.crawl import run_crawl
 from tests.replica.runner import AppThread
 from tests.replica.soundcloud import Quirks, SoundCloudReplica, WorldConfig, build_world

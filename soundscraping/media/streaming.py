@@ -20,6 +20,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from soundscraping.crawl_state import crawl_closing
 from soundscraping.media.http import Fetched, FileStreamer, StreamCancelled, StreamFailed, discard_part
 from soundscraping.media.paths import media_path, note_stored_path, urlparse_path
 from soundscraping.media.stores import StreamStore, store_class
@@ -97,13 +98,7 @@ class StreamingFilesPipeline:
     def _stopping(self) -> bool:
         """The crawl is closing (Ctrl-C, a stop for a lost database, …):
         downloads stop and keep their part files for the next run."""
-        if self._closing:
-            return True
-        engine = self.crawler.engine
-        if engine is None:
-            return False
-        slot = getattr(engine, "_slot", None)
-        return not engine.running or (slot is not None and getattr(slot, "closing", None) is not None)
+        return self._closing or crawl_closing(self.crawler)
 
     def wants(self, url: str) -> bool:
         return urlparse_path(url).lower().endswith(self.extensions)

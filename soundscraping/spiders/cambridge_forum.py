@@ -31,12 +31,12 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from soundscraping.items import CmtForumThread
+from soundscraping.middlewares.throttle import Throttle
 from soundscraping.sites import MalformedPage
 from soundscraping.sites.cambridge_mt.forum import parse_forum_page, parse_thread_page
 from soundscraping.sites.cambridge_mt.urls import is_direct_audio
 from soundscraping.spider_args import Arg, ArgSpec, numbers, one_of
 from soundscraping.spiders.base import SoundscrapingSpider
-from soundscraping.throttle import Throttle
 
 DOWNLOAD_MODES = ("none", "mixes")
 

@@ -1,13 +1,13 @@
-"""Downloader middlewares: retry with back-off, SoundCloud client_id upkeep,
-and getting past anti-bot checks (SoundCloud's DataDome, Beatport's
-Cloudflare): a browser's TLS fingerprint first (curl_cffi), a real browser
-(scrapy-playwright) when that is not enough."""
+"""Getting past anti-bot checks (SoundCloud's DataDome, Beatport's
+Cloudflare), one mechanism for every site: a browser's TLS fingerprint first
+(curl_cffi), a real browser (scrapy-playwright) when that is not enough.
+How each site's check shows itself lives with the site
+(sites/<site>/antibot.py); ANTIBOT_PROFILES names it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,138 +16,13 @@ from urllib.parse import urlparse
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
-from scrapy.utils.response import response_status_message
 
-from soundscraping.cookies import BrowserCookiesMiddleware
-from soundscraping.sites.soundcloud.antibot import datadome_block
-from soundscraping.sites.soundcloud.client_id import ClientIdStore, client_id_of, masked, with_client_id
-from soundscraping.throttle import Throttle, retry_after_seconds
+from soundscraping.middlewares.cookies import BrowserCookiesMiddleware
 
 logger = logging.getLogger(__name__)
-
-class BackoffRetryMiddleware(RetryMiddleware):
-    """Scrapy's RetryMiddleware (same settings and stats) plus exponential
-    back-off with jitter.  A ``Retry-After`` header (seconds or an HTTP-date)
-    is honoured: the retry and every other request to that host wait that
-    long (at most RETRY_AFTER_MAX).  SoundCloud sends none with its 429s, so a
-    429 also slows the whole host: its delay doubles, and decays again with
-    each success (soundscraping.throttle owns those delays)."""
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
-        mw = super().from_crawler(crawler)
-        mw.backoff_base = crawler.settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
-        mw.backoff_max = crawler.settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
-        mw.retry_after_max = crawler.settings.getfloat("RETRY_AFTER_MAX", 900.0)
-        mw.first_contact_retries = crawler.settings.getint("RETRY_FIRST_CONTACT_TIMES", 2)
-        mw.answered_hosts = set()
-        mw.throttle = Throttle.for_crawler(crawler)
-        return mw
-
-    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
-        self.answered_hosts.add(urlparse(request.url).netloc)
-        if response.status < 400:
-            self.throttle.relax(request)
-        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
-            return response
-        retry_after = self._retry_after(request, response)
-        if response.status == 429 and retry_after is None:
-            delay = self.throttle.slow_down(request, floor=0.5, ceiling=self.backoff_max)
-            if delay is not None:
-                logger.info("429 from %s: slowing that host to one request every %.1f s",
-                            urlparse(request.url).netloc, delay)
-        self.crawler.stats.inc_value(f"soundscraping/retry/http_{response.status}")
-        retry = self._retry(request, response_status_message(response.status))
-        if retry is None:
-            self.crawler.stats.inc_value(f"soundscraping/gave_up/http_{response.status}")
-            return response
-        await asyncio.sleep(max(self._delay(request), retry_after or 0))
-        return retry
-
-    def _retry_after(self, request: Request, response: Response) -> float | None:
-        """The server's Retry-After in seconds (capped); the host is held that long."""
-        seconds = retry_after_seconds(response.headers.get("Retry-After"))
-        if seconds is None:
-            return None
-        if seconds > self.retry_after_max:
-            logger.warning("%s asks to wait %.0f s (Retry-After); waiting RETRY_AFTER_MAX=%.0f s instead",
-                           urlparse(request.url).netloc, seconds, self.retry_after_max)
-            seconds = self.retry_after_max
-        self.crawler.stats.inc_value("soundscraping/retry/retry_after_honoured")
-        logger.info("HTTP %d from %s with Retry-After: no request to that host for %.1f s", response.status,
-                    urlparse(request.url).netloc, seconds)
-        self.throttle.hold(request, seconds)
-        return seconds
-
-    async def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Any:
-        if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
-            host = urlparse(request.url).netloc
-            if host not in self.answered_hosts:
-                # A host that never answered is more likely misconfigured than
-                # flaky: fail fast so the user hears about it within seconds.
-                request.meta.setdefault("max_retry_times", self.first_contact_retries)
-            retry = self._retry(request, exception)
-            if retry is not None:
-                delay = self._delay(request)
-                logger.warning("No answer from %s (%s); retrying %s in %.1f s", host,
-                               str(exception).strip() or type(exception).__name__, request.url, delay)
-                await asyncio.sleep(delay)
-            else:
-                self.crawler.stats.inc_value(f"soundscraping/gave_up/{type(exception).__name__}")
-            return retry
-        return None
-
-    def _delay(self, request: Request) -> float:
-        attempt = request.meta.get("retry_times", 0)
-        delay = min(self.backoff_max, self.backoff_base * 2**attempt)
-        return delay * random.uniform(0.75, 1.25)  # noqa: S311 - jitter, not crypto
-
-
-class SoundCloudClientIdMiddleware:
-    """Keeps ``client_id`` on every api-v2 request current, and on a 401/403
-    (not the anti-bot one) refreshes the id once and retries."""
-
-    def __init__(self, crawler: Crawler):
-        self.crawler = crawler
-        self.store = ClientIdStore.for_crawler(crawler)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SoundCloudClientIdMiddleware:
-        return cls(crawler)
-
-    async def process_request(self, request: Request, spider: Any = None) -> Request | None:
-        if request.meta.get("playwright") or not self.store.is_api_request(request):
-            return None
-        client_id = await self.store.get()
-        if client_id_of(request.url) != client_id:
-            return request.replace(url=with_client_id(request.url, client_id), dont_filter=True)
-        return None
-
-    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
-        if response.status not in (401, 403) or not self.store.is_api_request(request):
-            return response
-        if datadome_block(response):
-            return response  # the anti-bot middleware's business
-        stale = client_id_of(request.url)
-        stats = self.crawler.stats
-        if request.meta.get("client_id_refreshed"):
-            stats.inc_value("soundscraping/client_id/rejected")
-            logger.error("SoundCloud rejected a freshly discovered client_id %s (HTTP %d) for %s",
-                         masked(stale), response.status, request.url)
-            return response
-        fresh = await self.store.refresh(stale)
-        if fresh is None:
-            stats.inc_value("soundscraping/client_id/rejected")
-            logger.error("SoundCloud answers HTTP %d to client_id %s and offers no other one",
-                         response.status, masked(stale))
-            return response
-        logger.info("client_id %s rejected (HTTP %d); retrying with %s", masked(stale), response.status, masked(fresh))
-        meta = {**request.meta, "client_id_refreshed": True}
-        return request.replace(url=with_client_id(request.url, fresh), meta=meta, dont_filter=True)
 
 
 @dataclass
@@ -218,7 +93,7 @@ class AntiBotBrowserMiddleware:
     2. Browser pass: a blocked response sends a real Chromium
        (scrapy-playwright) to the site; the site's script issues its cookie;
        every cookie the browser then holds enters the crawl's one jar with
-       the browser's domain and path (soundscraping.cookies), and the blocked
+       the browser's domain and path (soundscraping.middlewares.cookies), and the blocked
        request is retried over the same path (impersonated where enabled),
        with the browser's User-Agent where the cookie is bound to it
        (Beatport's cf_clearance).  Nothing is pinned: the site's later
@@ -364,7 +239,8 @@ class AntiBotBrowserMiddleware:
             page = page or request.meta.get("playwright_page")
             if page is not None:
                 await _close_page(page)
-        jar = BrowserCookiesMiddleware.of(self.crawler)
+        # None when cookies are disabled (Scrapy did not build the middleware).
+        jar = self.crawler.get_downloader_middleware(BrowserCookiesMiddleware)
         if jar is None:
             self._count(profile, "failed")
             logger.error("COOKIES_ENABLED is off (or %s is not in DOWNLOADER_MIDDLEWARES): the %s cookie "
