@@ -1,12 +1,12 @@
 """Behaviour shared by the spiders: accounting for everything skipped or
-retried (every site), and api-v2 requests with next_href paging (SoundCloud)."""
+retried (every site), and the SoundCloud spiders' base (api-v2 requests and
+paging built by sites/soundcloud/paging.py)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
-from urllib.parse import urlencode
 
 import scrapy
 from scrapy import Request
@@ -15,11 +15,17 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
-from w3lib.url import url_query_cleaner
 
 from soundscraping.items import SoundCloudUser
 from soundscraping.sites import MalformedPage, SiteUnreachable, site_setting, unreachable_message
-from soundscraping.sites.soundcloud.client_id import ClientIdNotFound, ClientIdStore, client_id_of, with_client_id
+from soundscraping.sites.soundcloud.client_id import ClientIdNotFound, ClientIdStore
+from soundscraping.sites.soundcloud.paging import (
+    endpoint_url,
+    first_page_params,
+    next_page_url,
+    page_meta,
+    repeats_page,
+)
 from soundscraping.sites.soundcloud.parsers import (
     DjSetRule,
     Page,
@@ -190,10 +196,7 @@ class SoundCloudSpider(SoundscrapingSpider):
                     meta: dict[str, Any] | None = None, handle_404: bool = False,
                     errback: Callable[[Failure], Any] | None = None) -> Request:
         """A request to ``SOUNDCLOUD_API_URL + path`` with the current client_id."""
-        query = dict(params or {})
-        if self.client_ids.current:
-            query["client_id"] = self.client_ids.current
-        url = f"{self.api_url}{path}" + (f"?{urlencode(query)}" if query else "")
+        url = endpoint_url(self.api_url, path, params, self.client_ids.current)
         meta = dict(meta or {})
         if handle_404:
             meta["handle_httpstatus_list"] = [404]
@@ -202,8 +205,8 @@ class SoundCloudSpider(SoundscrapingSpider):
     def paged_request(self, path: str, callback: Callable[..., Any], *, params: dict[str, Any] | None = None,
                       meta: dict[str, Any] | None = None, errback: Callable[[Failure], Any] | None = None) -> Request:
         """First page of a collection, at the largest page size."""
-        query = {"limit": self.page_size, "linked_partitioning": 1, **(params or {})}
-        return self.api_request(path, callback, params=query, meta=meta, errback=errback)
+        return self.api_request(path, callback, params=first_page_params(self.page_size, params), meta=meta,
+                                errback=errback)
 
     def next_page(self, response: Response, page: Page, callback: Callable[..., Any]) -> Request | None:
         """The request for ``next_href``, or None at the end.  Short and empty
@@ -211,14 +214,13 @@ class SoundCloudSpider(SoundscrapingSpider):
         back at the page just read (repost feeds do this) does."""
         if not page.next_href:
             return None
-        if _without_client_id(page.next_href) == _without_client_id(response.url):
+        if repeats_page(page.next_href, response.url):
             self.count("soundscraping/pagination/repeated_page")
             self.logger.info("Stopping at a repeated page (%s): %s", self.context(response), page.next_href)
             return None
-        client_id = self.client_ids.current or client_id_of(response.url)
-        url = with_client_id(page.next_href, client_id) if client_id else page.next_href
+        url = next_page_url(page.next_href, response.url, self.client_ids.current)
         return Request(url, callback=callback, errback=response.request.errback or self.on_request_error,
-                       meta=_page_meta(response.meta))
+                       meta=page_meta(response.meta))
 
     def read_page(self, response: Response) -> Page | Request | None:
         """The collection on this response; a retry request (once) or None
@@ -228,14 +230,3 @@ class SoundCloudSpider(SoundscrapingSpider):
         except MalformedPage as exc:
             return self.malformed(response, exc)
 
-
-_PAGE_META_KEYS = ("artist", "user_id", "track_id", "kind", "account")
-
-
-def _page_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    """What a next-page request inherits: the context, not retry counters."""
-    return {k: meta[k] for k in _PAGE_META_KEYS if k in meta}
-
-
-def _without_client_id(url: str) -> str:
-    return url_query_cleaner(url, ("client_id",), remove=True)
