@@ -20,7 +20,7 @@ from w3lib.url import url_query_cleaner
 from soundscraping.items import SoundCloudUser
 from soundscraping.parsers import MalformedPage
 from soundscraping.parsers.soundcloud import DjSetRule, Page, embedded_user, parse_collection_page, parse_user_json
-from soundscraping.sites import SiteUnreachable, site_setting, unreachable_message
+from soundscraping.sites import AnsweredHosts, SiteUnreachable, site_setting, unreachable_message
 from soundscraping.soundcloud_api import ClientIdNotFound, ClientIdStore, client_id_of, with_client_id
 from soundscraping.spider_args import SCRAPYD_ARGUMENTS, ArgSpec
 from soundscraping.units import UnitTracker
@@ -77,8 +77,8 @@ class SoundscrapingSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             self.skip(f"http_{status}", "Skipped %s after HTTP %d (%s)", request.url, status, self.context(request))
-        elif not self.crawler.stats.get_value("response_received_count") and site_setting(self.settings, request.url):
-            # Not one answer yet: the site's setting is wrong or the site is down.
+        elif request.url not in AnsweredHosts.for_crawler(self.crawler) and site_setting(self.settings, request.url):
+            # Not one answer from that host yet: its setting is wrong or the site is down.
             self.count("soundscraping/site_unreachable")
             self.logger.error("Cannot crawl: %s", unreachable_message(self.settings, request.url,
                                                                       failure.getErrorMessage()))
