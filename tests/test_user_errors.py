@@ -14,6 +14,7 @@ from soundscraping.spiders.soundcloud_artists import SoundCloudArtistsSpider
 from soundscraping.spiders.soundcloud_graph import SoundCloudGraphSpider
 from tests.conftest import free_port
 from tests.crawl import run_crawl
+from tests.replica.soundcloud import Quirks, SoundCloudReplica, WorldConfig, build_world
 
 MISTAKES = {
     "no artists": ("soundcloud_artists", {}, {},
@@ -92,4 +93,19 @@ def test_unreachable_site_names_the_setting_and_the_url(tmp_path: Path, spider: 
     assert result.stats["finish_reason"] == "site_unreachable"
     assert f"cannot reach {setting} ({url}): {url} failed: Connection was refused" in result.log
     assert result.log.count("WARNING: No answer from") == 2, "two quick retries, each logged"
+    assert "Traceback" not in result.log
+
+
+def test_unreachable_api_after_the_web_site_answered_names_the_api_setting(tmp_path: Path) -> None:
+    """The web site answers (client_id found), api-v2 never does."""
+    world = build_world(WorldConfig(artists=3, tracks_per_artist=2, comments_per_track=2))
+    dead_api = f"http://127.0.0.1:{free_port()}"
+    with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
+        result = run_crawl("soundcloud_artists", tmp_path, args={"artists": world.artists[0]["permalink"]},
+                           env={"SOUNDCLOUD_URL": replica.urls["web"], "SOUNDCLOUD_API_URL": dead_api},
+                           settings={"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "MEDIA_ENABLED": False,
+                                     "RETRY_BACKOFF_BASE": 0.05})
+    assert result.returncode == 1, result.log[-2000:]
+    assert result.stats["finish_reason"] == "site_unreachable"
+    assert f"cannot reach SOUNDCLOUD_API_URL ({dead_api})" in result.log
     assert "Traceback" not in result.log

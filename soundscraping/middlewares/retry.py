@@ -16,6 +16,7 @@ from scrapy.http import Response
 from scrapy.utils.response import response_status_message
 
 from soundscraping.middlewares.throttle import Throttle, retry_after_seconds
+from soundscraping.sites import AnsweredHosts
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +36,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
         mw.backoff_max = crawler.settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
         mw.retry_after_max = crawler.settings.getfloat("RETRY_AFTER_MAX", 900.0)
         mw.first_contact_retries = crawler.settings.getint("RETRY_FIRST_CONTACT_TIMES", 2)
-        mw.answered_hosts = set()
+        mw.answered_hosts = AnsweredHosts.for_crawler(crawler)
         mw.throttle = Throttle.for_crawler(crawler)
         return mw
 
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
-        self.answered_hosts.add(urlparse(request.url).netloc)
+        self.answered_hosts.add(request.url)
         if response.status < 400:
             self.throttle.relax(request)
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
@@ -77,7 +78,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Any:
         if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
             host = urlparse(request.url).netloc
-            if host not in self.answered_hosts:
+            if request.url not in self.answered_hosts:
                 # A host that never answered is more likely misconfigured than
                 # flaky: fail fast so the user hears about it within seconds.
                 request.meta.setdefault("max_retry_times", self.first_contact_retries)

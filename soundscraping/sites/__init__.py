@@ -6,12 +6,34 @@ its site says which setting to check, and the URL it tried)."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlparse
 
 from scrapy.settings import BaseSettings
 
+from soundscraping.per_crawler import per_crawler
+
 SITE_URL_SETTINGS = ("SOUNDCLOUD_URL", "SOUNDCLOUD_API_URL", "BEATPORT_URL", "CAMBRIDGE_MT_URL",
                      "CAMBRIDGE_FORUM_URL")
+
+
+class AnsweredHosts:
+    """The host:ports that answered at least once in this crawl (any status):
+    a connection failure from one that never did means a wrong setting or a
+    site that is down, not a blip."""
+
+    def __init__(self, crawler: Any):
+        self.hosts: set[str] = set()
+
+    @classmethod
+    def for_crawler(cls, crawler: Any) -> AnsweredHosts:
+        return per_crawler(cls, crawler)
+
+    def add(self, url: str) -> None:
+        self.hosts.add(urlparse(url).netloc)
+
+    def __contains__(self, url: str) -> bool:
+        return urlparse(url).netloc in self.hosts
 
 
 class SiteUnreachable(RuntimeError):

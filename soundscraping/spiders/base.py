@@ -17,7 +17,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from soundscraping.items import SoundCloudUser
-from soundscraping.sites import MalformedPage, SiteUnreachable, site_setting, unreachable_message
+from soundscraping.sites import AnsweredHosts, MalformedPage, SiteUnreachable, site_setting, unreachable_message
 from soundscraping.sites.soundcloud.client_id import ClientIdNotFound, ClientIdStore
 from soundscraping.sites.soundcloud.paging import (
     endpoint_url,
@@ -88,8 +88,8 @@ class SoundscrapingSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             self.skip(f"http_{status}", "Skipped %s after HTTP %d (%s)", request.url, status, self.context(request))
-        elif not self.crawler.stats.get_value("response_received_count") and site_setting(self.settings, request.url):
-            # Not one answer yet: the site's setting is wrong or the site is down.
+        elif request.url not in AnsweredHosts.for_crawler(self.crawler) and site_setting(self.settings, request.url):
+            # Not one answer from that host yet: its setting is wrong or the site is down.
             self.count("soundscraping/site_unreachable")
             self.logger.error("Cannot crawl: %s", unreachable_message(self.settings, request.url,
                                                                       failure.getErrorMessage()))
