@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from soundscraping.sites.cambridge_mt.urls import FILE_HOSTS
+from soundscraping.sites.cambridge_mt.urls import FILE_HOSTS, LARGE_FILE_EXTENSIONS
 from soundscraping.sites.soundcloud.frontier import INTERACTION_WEIGHTS
 
 
@@ -151,7 +151,7 @@ CAMBRIDGE_FORUM_TIMEZONE = "UTC"
 # Large files (soundscraping.media.streaming.StreamingFilesPipeline): file_urls whose
 # path ends in one of these are streamed to FILES_STORE in chunks instead of
 # being held in memory by FilesPipeline (multitrack ZIPs reach 2.2 GB).
-MEDIA_STREAM_EXTENSIONS = [".zip", ".rar", ".7z", ".wav", ".aif", ".aiff", ".flac"]
+MEDIA_STREAM_EXTENSIONS = list(LARGE_FILE_EXTENSIONS)  # .zip .rar .7z .wav .aif .aiff .flac
 # Files streamed at a time (each on a worker thread), and the least time
 # between two requests to one host.
 MEDIA_STREAM_CONCURRENCY = 2

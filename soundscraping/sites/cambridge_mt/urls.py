@@ -1,6 +1,7 @@
 """Cambridge-MT's links: its own download hosts, which URLs are files and
 which are mixes (a sharing service's page or a direct audio file).  The
-settings' CAMBRIDGE_MT_FILE_HOSTS default is FILE_HOSTS (one list)."""
+settings' defaults come from here: CAMBRIDGE_MT_FILE_HOSTS is FILE_HOSTS,
+MEDIA_STREAM_EXTENSIONS is LARGE_FILE_EXTENSIONS (one list each)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ from urllib.parse import unquote, urlsplit
 FILE_HOSTS: tuple[str, ...] = (
     "cambridge-mt.com", "cambridgemusictechnology.co.uk",
 )
+# Files too large to hold in memory (multitrack archives reach 2.2 GB;
+# uncompressed and lossless audio): the default of MEDIA_STREAM_EXTENSIONS,
+# the files the streaming pipeline takes.
+LARGE_FILE_EXTENSIONS: tuple[str, ...] = (".zip", ".rar", ".7z", ".wav", ".aif", ".aiff", ".flac")
 # Paths that are files (downloadable as such); others are pages (puremix
 # video pages, archive.org details pages, ...).
-FILE_EXTENSIONS = frozenset({".zip", ".mp3", ".wav", ".flac", ".aif", ".aiff", ".m4a", ".ogg", ".rar", ".7z"})
+FILE_EXTENSIONS = frozenset({*LARGE_FILE_EXTENSIONS, ".mp3", ".m4a", ".ogg"})
 AUDIO_EXTENSIONS = frozenset({".mp3", ".wav", ".flac", ".aif", ".aiff", ".m4a", ".ogg", ".opus", ".aac", ".wma"})
 # File-sharing and streaming services mixes are posted on (pages, not files).
 MIX_SERVICE_HOSTS: tuple[str, ...] = (
