@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 ARTISTS ?=
 SCRAPY_ARGS ?=
 
-.PHONY: install install-crawler lock chromium services crawl test demo bench bench-map bench-graph lint deploy clean
+.PHONY: install install-crawler lock chromium services crawl test demo bench bench-resume bench-map bench-graph lint deploy clean
 
 install: $(VENV)/.installed
 
@@ -67,6 +67,9 @@ demo: install chromium
 
 bench: install services
 	$(PY) scripts/bench_artists.py
+
+bench-resume: install services
+	$(PY) scripts/bench_resume.py
 
 bench-map: install services
 	$(PY) scripts/bench_map.py

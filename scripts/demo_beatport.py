@@ -20,8 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from soundscraping.pipelines import utc_now  # noqa: E402
 from soundscraping.storage import Database  # noqa: E402
+from soundscraping.timestamps import utc_now  # noqa: E402
 from tests.crawl import run_crawl  # noqa: E402
 from tests.replica.beatport import build_catalogue, labelled_uploads  # noqa: E402
 from tests.replica.process import start_replica_process, stop_replica_process  # noqa: E402

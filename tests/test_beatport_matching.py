@@ -10,7 +10,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from soundscraping import settings as project_settings
-from soundscraping.matching import (
+from soundscraping.sites.beatport.matching import (
     Candidate,
     artist_key,
     best_match,
@@ -21,7 +21,7 @@ from soundscraping.matching import (
     search_queries,
     split_artists,
 )
-from soundscraping.parsers.beatport import candidate_from_search, next_data, search_results
+from soundscraping.sites.beatport.parsers import candidate_from_search, next_data, search_results
 from tests.replica.beatport import BeatportReplica, Quirks, build_catalogue, labelled_uploads
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"

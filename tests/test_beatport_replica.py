@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from soundscraping.parsers.beatport import next_data, page_queries, search_results
+from soundscraping.sites.beatport.parsers import next_data, page_queries, search_results
 from tests.replica.beatport import BeatportReplica, Quirks, build_catalogue
 from tests.replica.process import start_replica_process, stop_replica_process
 

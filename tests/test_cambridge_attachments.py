@@ -26,13 +26,9 @@ from typing import Any
 import pytest
 from parsel import Selector
 
-from soundscraping.parsers.cambridge_mt import (
-    attachment_aid,
-    encode_cfemail,
-    parse_attachments,
-    parse_size,
-    parse_thread_page,
-)
+from soundscraping.sites.cambridge_mt.attachments import attachment_aid, parse_attachments, parse_size
+from soundscraping.sites.cambridge_mt.forum import parse_thread_page
+from soundscraping.sites.cambridge_mt.text import encode_cfemail
 from tests.replica.cambridge_mt.mybb import render_thread
 from tests.replica.cambridge_mt.world import FORUM_URL, Forum, ForumConfig, Library, Song, build_forum, friendly_size
 

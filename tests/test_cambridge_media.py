@@ -14,15 +14,10 @@ import pytest
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
-from soundscraping.media import (
-    FileStreamer,
-    LocalStreamStore,
-    Remote,
-    StreamFailed,
-    StreamingFilesPipeline,
-    _Job,
-    media_path,
-)
+from soundscraping.media.http import FileStreamer, Remote, StreamFailed
+from soundscraping.media.paths import media_path
+from soundscraping.media.stores import LocalStreamStore
+from soundscraping.media.streaming import StreamingFilesPipeline, _Job
 from tests.replica.cambridge_mt import CambridgeReplica, ForumConfig, Library, Quirks, build_forum, load_library
 from tests.replica.cambridge_mt.content import BLOCK
 

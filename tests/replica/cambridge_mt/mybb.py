@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 
-from soundscraping.parsers.cambridge_mt import encode_cfemail
+from soundscraping.sites.cambridge_mt.text import encode_cfemail
 from tests.replica.cambridge_mt.world import (
     ROOT_FID,
     ROOT_NAME,

@@ -29,7 +29,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from aiohttp import web
 
-from tests.replica.common import Signer
+from tests.replica.common import Holds, Signer
 from tests.replica.common import Stats as _Stats
 from tests.replica.runner import AppThread
 from tests.replica.soundcloud.graph import GraphWorld
@@ -322,6 +322,8 @@ class SoundCloudReplica:
         self.graph = graph
         self.quirks = quirks or Quirks()
         self.stats = Stats(challenges_passed=0, challenge_user_agents=[], client_id_rotations=0)
+        # Requests a test holds until it has caused its fault (tests/replica/common.py).
+        self.holds = Holds()
         self.urls: dict[str, str] = dict(REAL_URLS)
         self._signer = Signer()  # signs nonces and datadome cookies
         seed = world.config.seed
@@ -363,6 +365,7 @@ class SoundCloudReplica:
         return dict(self.urls)
 
     def stop(self) -> None:
+        self.holds.release_all()
         self._thread.stop()
 
     @property
@@ -527,7 +530,7 @@ class SoundCloudReplica:
     # api-v2
     # ==================================================================================
     def _api_app(self) -> web.Application:
-        app = web.Application(middlewares=[self.stats.count_status, self._api_gate])
+        app = web.Application(middlewares=[self.stats.count_status, self.holds.middleware, self._api_gate])
         r = app.router
         r.add_get("/__replica__/stats", self._api_stats, name="api_replica_stats")
         r.add_post("/__replica__/rotate", self._api_rotate, name="api_replica_rotate")
