@@ -4,7 +4,7 @@ Generates (numpy, fixed seed) an interaction graph of 2,250 visited accounts x
 121,827 targets with ~2,000 interactions per account (~4.5 M rows) in planted
 communities, with a few accounts below the score threshold and a few dominated
 by themselves, loads it into a fresh PostgreSQL database with binary COPY, runs
-``python -m soundscraping.map`` in a subprocess and prints the wall time of
+``python -m soundscraping.community_map`` in a subprocess and prints the wall time of
 every stage, the whole command's wall time and the map process's peak RSS
 (``os.wait4`` rusage).  The database is dropped afterwards.
 """
@@ -169,8 +169,8 @@ def main() -> None:
         subprocess.run([sys.executable, __file__, "--load-into", database_url, "--accounts", str(opts.accounts),
                         "--targets", str(opts.targets), "--per-account", str(opts.per_account),
                         "--communities", str(opts.communities), "--seed", str(opts.seed)], check=True)
-        cmd = [sys.executable, "-m", "soundscraping.map", "--database-url", database_url, "--out", str(opts.out),
-               *opts.map_args]
+        cmd = [sys.executable, "-m", "soundscraping.community_map", "--database-url", database_url,
+               "--out", str(opts.out), *opts.map_args]
         start = time.monotonic()
         process = subprocess.Popen(cmd, cwd=REPO)
         _, status, rusage = os.wait4(process.pid, 0)

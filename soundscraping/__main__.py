@@ -1,7 +1,7 @@
 """``soundscraping <command>`` (the console script) and ``python -m soundscraping``.
 
 Commands: ``map`` -- the community map of the interaction graph (see
-``soundscraping.map``).  Crawls run through ``scrapy crawl``.
+``soundscraping.community_map``).  Crawls run through ``scrapy crawl``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"soundscraping map: error: the map needs the 'map' extra ({', '.join(missing)} not installed): "
               "pip install -e '.[map]' in the checkout, or `make install`", file=sys.stderr)
         return 2
-    from soundscraping import map as community_map
+    from soundscraping.community_map import cli as community_map
 
     parser = argparse.ArgumentParser(prog="soundscraping", description="soundscraping tools (crawls: scrapy crawl)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")

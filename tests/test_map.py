@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from soundscraping import map as community_map
+from soundscraping.community_map import cli, data, render
 from soundscraping.storage import TABLES, Database
 from tests.crawl import REPO
 
@@ -148,7 +148,8 @@ def plant() -> Planted:
 VISITED, AFTER_SCORE, AFTER_SHARE = 255, 248, 242
 
 
-def run_module(*args: str, module: str = "soundscraping.map", timeout: float = 180) -> subprocess.CompletedProcess:
+def run_module(*args: str, module: str = "soundscraping.community_map",
+               timeout: float = 180) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "2"}
     return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=timeout)
@@ -189,7 +190,7 @@ class MapRun:
 
 @pytest.fixture(scope="module")
 def sqlite_map(planted: Planted, tmp_path_factory: pytest.TempPathFactory) -> MapRun:
-    """The planted graph in SQLite, mapped with ``python -m soundscraping.map``."""
+    """The planted graph in SQLite, mapped with ``python -m soundscraping.community_map``."""
     base = tmp_path_factory.mktemp("map-sqlite")
     url = f"sqlite:///{base}/graph.sqlite3"
     planted.write(url)
@@ -213,10 +214,10 @@ def test_filters_keep_exactly_the_rows_they_should() -> None:
     for s, t, kind, n in [(3, 10, 0, 40), (3, 11, 0, 30), (3, 12, 0, 30), (4, 10, 0, 41), (4, 11, 0, 30),
                           (4, 12, 0, 29), (5, 5, 0, 30), (5, 5, 1, 10), (5, 20, 2, 10)]:
         add(s, t, kind, n)
-    graph = community_map.build_matrix(*(np.array(a, dtype=np.int64) for a in (sources, targets, kinds, counts)),
+    graph = data.build_matrix(*(np.array(a, dtype=np.int64) for a in (sources, targets, kinds, counts)),
                                        accounts=np.array([1, 2, 3, 4, 5, 6]))
     assert graph.matrix.shape == (6, 7) and graph.matrix[4, 0] == 60  # like + repost of the same target add up
-    result = community_map.filter_rows(graph.matrix, graph.target_ids)
+    result = data.filter_rows(graph.matrix, graph.target_ids)
     assert graph.account_ids[result.kept].tolist() == [2, 3]
     assert (result.visited, result.after_score, result.after_share) == (6, 4, 2)
     assert np.allclose(np.asarray(result.normalised.sum(axis=1)).ravel(), 1.0)
@@ -224,9 +225,9 @@ def test_filters_keep_exactly_the_rows_they_should() -> None:
     assert set(result.target_ids.tolist()) == {10, 11, 12, 13, 14}  # columns nobody kept uses are gone
     assert result.normalised.format == "csr"  # sparse all the way
     # Thresholds and weights are options.
-    loose = community_map.filter_rows(graph.matrix, graph.target_ids, min_score=40, max_share=0.7)
+    loose = data.filter_rows(graph.matrix, graph.target_ids, min_score=40, max_share=0.7)
     assert graph.account_ids[loose.kept].tolist() == [2, 3, 4, 5]
-    heavy = community_map.build_matrix(*(np.array(a, dtype=np.int64) for a in (sources, targets, kinds, counts)),
+    heavy = data.build_matrix(*(np.array(a, dtype=np.int64) for a in (sources, targets, kinds, counts)),
                                        weights={"like": 2, "repost": 0, "follow": 0, "comment": 0})
     row_of, column_of = heavy.account_ids.tolist().index, heavy.target_ids.tolist().index
     assert heavy.matrix[row_of(1), column_of(10)] == 98 and heavy.matrix[row_of(5), column_of(5)] == 60
@@ -237,7 +238,7 @@ def test_png_labels_never_overlap_and_go_to_the_biggest_first() -> None:
     xy, priority = rng.random((500, 2)), rng.random(500)
     xy[0], xy[1] = (0, 0), (1, 1)  # the map's extent is exactly the unit square
     widths = np.full(500, 0.1)
-    chosen = community_map.label_sample(xy, priority, widths, limit=40, height=0.03)
+    chosen = render.label_sample(xy, priority, widths, limit=40, height=0.03)
     assert chosen[0] == int(priority.argmax()) and 10 < len(chosen) <= 40
     for a in chosen:
         for b in chosen:
@@ -253,7 +254,7 @@ def test_rows_are_interaction_sources_when_visits_are_missing(tmp_path: Path) ->
     db.write({"soundcloud_interactions": [
         row("soundcloud_interactions", source_user_id=s, kind=k, target_user_id=t, object_id=o, created_at=WHEN)
         for s, k, t, o in [(3, "like", 9, 1), (3, "like", 9, 2), (1, "follow", 9, None), (2, "mystery", 9, 5)]]})
-    graph = community_map.read_graph(db, out=io.StringIO())
+    graph = data.read_graph(db, out=io.StringIO())
     db.close()
     assert graph.account_ids.tolist() == [1, 2, 3]
     assert graph.rows_from == "distinct sources of soundcloud_interactions"
@@ -398,13 +399,13 @@ def test_user_mistakes_are_one_line_not_a_traceback(pg_url: str, sqlite_map: Map
         pg_url: "table soundcloud_interactions does not exist",  # a database without the schema
     }
     for url, message in cases.items():
-        code = community_map.main(["--database-url", url, "--out", str(tmp_path / "out")])
+        code = cli.main(["--database-url", url, "--out", str(tmp_path / "out")])
         assert message in one_line_error((code, capsys.readouterr().err))
-    code = community_map.main(["--database-url", sqlite_map.url, "--out", str(tmp_path), "--like-weight", "-1"])
+    code = cli.main(["--database-url", sqlite_map.url, "--out", str(tmp_path), "--like-weight", "-1"])
     assert "weights >= 0" in one_line_error((code, capsys.readouterr().err))
-    code = community_map.main(["--database-url", sqlite_map.url, "--out", str(blocker / "out")])
+    code = cli.main(["--database-url", sqlite_map.url, "--out", str(blocker / "out")])
     assert "cannot write to --out" in one_line_error((code, capsys.readouterr().err))
     not_a_database = tmp_path / "junk.sqlite3"
     not_a_database.write_bytes(b"this is not a database" * 100)
-    code = community_map.main(["--database-url", f"sqlite:///{not_a_database}", "--out", str(tmp_path / "o")])
+    code = cli.main(["--database-url", f"sqlite:///{not_a_database}", "--out", str(tmp_path / "o")])
     assert "file is not a database" in one_line_error((code, capsys.readouterr().err))

@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from w3lib.url import add_or_replace_parameter
 
 from soundscraping.frontier import Frontier
+from soundscraping.graph_queries import interaction_weights, received_scores, visit_positions
 from soundscraping.items import GraphVisit, InteractionPage
 from soundscraping.parsers import MalformedPage
 from soundscraping.parsers.soundcloud import classify_artist_ref, parse_interactions, parse_object
@@ -83,7 +84,7 @@ class SoundCloudGraphSpider(SoundCloudSpider):
 
     @property
     def weights(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self.settings.getdict("GRAPH_WEIGHTS").items()}
+        return interaction_weights(self.settings.getdict("GRAPH_WEIGHTS"))
 
     # -- start -----------------------------------------------------------------------
 
@@ -107,19 +108,14 @@ class SoundCloudGraphSpider(SoundCloudSpider):
         if not self.settings.getbool("STORAGE_ENABLED", True):
             return
         weights = self.weights
-        case = " ".join(f"WHEN '{kind}' THEN {float(w)}" for kind, w in weights.items())
         db = Database.from_url(self.settings.get("DATABASE_URL"))
 
         def load() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
             db.connect()
             db.ensure_schema()
             try:
-                visited = db.query("SELECT user_id, position FROM soundcloud_graph_visits")
-                scores = db.query(
-                    f"SELECT i.target_user_id, SUM(CASE i.kind {case} ELSE 0 END), "
-                    "MAX(u.followers_count), MAX(u.permalink) FROM soundcloud_interactions i "
-                    "JOIN soundcloud_graph_visits v ON v.user_id = i.source_user_id "
-                    "LEFT JOIN soundcloud_users u ON u.id = i.target_user_id GROUP BY i.target_user_id")
+                visited = visit_positions(db)
+                scores = received_scores(db, weights)
             finally:
                 db.close()
             return visited, scores
@@ -203,7 +199,7 @@ class SoundCloudGraphSpider(SoundCloudSpider):
         found = parse_interactions(kind, account, page.collection)
         if found.deleted:
             self.count("soundscraping/graph/deleted_objects", found.deleted)
-        weight = self.weights.get(kind, 1.0)
+        weight = self.weights[kind]
         scraped_at = utc_now()
         users = []
         for user in found.users:

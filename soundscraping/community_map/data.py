@@ -1,0 +1,163 @@
+"""The interaction graph as a sparse matrix, its row filters, and the names
+of the accounts on the map (everything the map reads from the database)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import numpy as np
+import scipy.sparse as sp
+
+from soundscraping import graph_queries
+from soundscraping.community_map import MapError
+from soundscraping.graph_queries import KINDS
+from soundscraping.storage import Database, mask_url
+
+# Rows fetched per round trip: big enough to keep the driver busy, small
+# enough that only one chunk of Python tuples is ever alive.
+CHUNK_ROWS = 100_000
+
+
+def default_weights() -> dict[str, float]:
+    """The GRAPH_WEIGHTS setting: the crawl's frontier scores with it too."""
+    return graph_queries.interaction_weights()
+
+
+@dataclass
+class Graph:
+    """Accounts x targets weighted interaction scores."""
+
+    matrix: sp.csr_matrix
+    account_ids: np.ndarray  # int64, one per row, ascending
+    target_ids: np.ndarray  # int64, one per column, ascending
+    interactions: int = 0  # interaction rows behind the matrix
+    rows_from: str = ""  # where the row set came from
+    followers: dict[int, int] = field(default_factory=dict)  # from soundcloud_graph_visits
+
+
+@dataclass
+class FilterResult:
+    kept: np.ndarray  # row indices into the graph, ascending
+    normalised: sp.csr_matrix  # kept rows, each summing to 1; empty columns dropped
+    target_ids: np.ndarray  # column ids of ``normalised``
+    totals: np.ndarray  # score sum of every kept row
+    visited: int
+    after_score: int
+    after_share: int
+
+
+@dataclass
+class Account:
+    permalink: str | None = None
+    username: str | None = None
+    followers: int | None = None
+
+
+def build_matrix(sources: np.ndarray, targets: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
+                 weights: Mapping[str, float] | None = None, accounts: np.ndarray | None = None) -> Graph:
+    """Sparse accounts x targets matrix from aggregated (source, target, kind
+    code, count) arrays; kind codes index ``KINDS`` (anything else weighs 0).
+    Rows are ``accounts`` (sorted; interactions of other sources are ignored)
+    or the distinct sources.  ``weights`` default to GRAPH_WEIGHTS."""
+    weights = default_weights() if weights is None else weights
+    account_ids = np.unique(sources) if accounts is None else np.unique(np.asarray(accounts, dtype=np.int64))
+    rows = np.searchsorted(account_ids, sources)
+    known = rows < len(account_ids)
+    known[known] = account_ids[rows[known]] == sources[known]
+    weight = np.array([float(weights.get(k, 0.0)) for k in KINDS] + [0.0])
+    codes = np.where((kinds >= 0) & (kinds < len(KINDS)), kinds, len(KINDS))
+    score = weight[codes] * counts
+    keep = known & (score != 0)
+    target_ids, cols = np.unique(targets[keep], return_inverse=True)
+    matrix = sp.csr_matrix((score[keep], (rows[keep], cols.ravel())), shape=(len(account_ids), len(target_ids)))
+    matrix.sum_duplicates()  # the kinds of one (account, target) pair add up
+    return Graph(matrix=matrix, account_ids=account_ids, target_ids=target_ids, interactions=int(counts.sum()))
+
+
+def _read_groups(db: Database, only_visited: bool, out: TextIO, chunk_rows: int) -> np.ndarray:
+    """The aggregated groups as one (n, 4) int64 array."""
+    parts: list[np.ndarray] = []
+    read = next_report = 0
+    for chunk in graph_queries.interaction_groups(db, only_visited, chunk_rows):
+        # One chunk of tuples at a time becomes a compact int64 block.
+        parts.append(np.array(chunk, dtype=np.int64).reshape(-1, 4))
+        read += len(chunk)
+        if read >= next_report:
+            print(f"  {read:,} (account, target, kind) groups read", file=out, flush=True)
+            next_report = read + 1_000_000
+    return np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
+
+
+def read_graph(db: Database, weights: Mapping[str, float] | None = None,
+               out: TextIO | None = None, chunk_rows: int = CHUNK_ROWS) -> Graph:
+    """The interaction matrix of the database (see the package docstring)."""
+    out = out or sys.stdout
+    if not graph_queries.table_exists(db, "soundcloud_interactions"):
+        raise MapError(f"table soundcloud_interactions does not exist in {mask_url(db.url)} "
+                       "(run the soundcloud_graph crawl first, or check --database-url)")
+    visits: list[tuple[int, int | None]] = []
+    if graph_queries.table_exists(db, "soundcloud_graph_visits"):
+        visits = graph_queries.visited_accounts(db)
+    accounts = np.array([v[0] for v in visits], dtype=np.int64) if visits else None
+    rows_from = "soundcloud_graph_visits" if visits else "distinct sources of soundcloud_interactions"
+    print(f"  rows: {rows_from}" + (f" ({len(visits):,} accounts)" if visits else ""), file=out, flush=True)
+
+    block = _read_groups(db, bool(visits), out, chunk_rows)
+    read = len(block)
+    unknown = int((block[:, 2] < 0).sum())
+    if unknown:
+        print(f"  {unknown:,} groups with an unknown kind ignored", file=out, flush=True)
+    graph = build_matrix(block[:, 0], block[:, 1], block[:, 2].astype(np.int8), block[:, 3].astype(np.float64),
+                         weights, accounts)
+    del block
+    graph.rows_from = rows_from
+    graph.followers = {int(uid): int(f) for uid, f in visits if f is not None}
+    if graph.interactions == 0:
+        raise MapError(f"the interaction graph is empty: soundcloud_interactions in {mask_url(db.url)} has no rows"
+                       + (" from the visited accounts" if visits else "") + " (run the soundcloud_graph crawl first)")
+    print(f"  {graph.interactions:,} interactions, {read:,} groups: {graph.matrix.shape[0]:,} accounts x "
+          f"{graph.matrix.shape[1]:,} targets, {graph.matrix.nnz:,} non-zero", file=out, flush=True)
+    return graph
+
+
+def filter_rows(matrix: sp.csr_matrix, target_ids: np.ndarray, min_score: float = 50.0,
+                max_share: float = 0.4) -> FilterResult:
+    """Rows with score sum >= ``min_score`` whose largest share of the sum is
+    <= ``max_share``, each divided by its sum."""
+    matrix = sp.csr_matrix(matrix)
+    totals = np.asarray(matrix.sum(axis=1)).ravel()
+    by_score = totals >= min_score
+    largest = np.asarray(matrix.max(axis=1).todense()).ravel()
+    # Division (not multiplication by 1/total) so a share of exactly 40/100
+    # compares equal to 0.4.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(totals > 0, largest / totals, np.inf)
+    by_share = by_score & (share <= max_share)
+    kept = np.flatnonzero(by_share)
+    rows = matrix[kept]
+    rows.data = rows.data / np.repeat(totals[kept], np.diff(rows.indptr))
+    used = np.bincount(rows.indices, minlength=rows.shape[1]) > 0
+    rows = sp.csr_matrix(rows[:, np.flatnonzero(used)])
+    return FilterResult(kept=kept, normalised=rows, target_ids=np.asarray(target_ids)[used], totals=totals[kept],
+                        visited=matrix.shape[0], after_score=int(by_score.sum()), after_share=len(kept))
+
+
+def top_partners(normalised: sp.csr_matrix, target_ids: np.ndarray, k: int = 5) -> list[list[tuple[int, float]]]:
+    """The ``k`` targets with the largest shares of every row."""
+    result = []
+    for i in range(normalised.shape[0]):
+        start, end = normalised.indptr[i], normalised.indptr[i + 1]
+        data, cols = normalised.data[start:end], normalised.indices[start:end]
+        order = np.lexsort((target_ids[cols], -data))[:k]  # ties: lower id first (deterministic)
+        result.append([(int(target_ids[cols[j]]), float(data[j])) for j in order])
+    return result
+
+
+def load_accounts(db: Database, ids: Sequence[int]) -> dict[int, Account]:
+    """permalink, username and followers of ``ids`` from soundcloud_users
+    (absent users are simply missing: a left join)."""
+    return {int(uid): Account(permalink, username, followers)
+            for uid, permalink, username, followers in graph_queries.user_names(db, ids)}

@@ -1,0 +1,207 @@
+"""The map's files: ``coordinates.csv``, ``map.html`` (from the ``map.html``
+template beside this module, shipped as package data), ``map.png`` and
+``pca.png``."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import string
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from soundscraping.community_map.data import Account
+
+DEFAULT_PROFILE_BASE = "https://soundcloud.com/"
+# Above this many points the HTML uses WebGL (scattergl); SVG is sharper and
+# needs no GPU below it.
+WEBGL_THRESHOLD = 15_000
+# Qualitative palette shared by map.html and map.png (matplotlib's tab20 then
+# tab20b): 40 colours, more than the default --max-clusters.
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+    "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7",
+    "#dbdb8d", "#9edae5",
+    "#393b79", "#5254a3", "#6b6ecf", "#9c9ede", "#637939", "#8ca252", "#b5cf6b", "#cedb9c", "#8c6d31",
+    "#bd9e39", "#e7ba52", "#e7cb94", "#843c39", "#ad494a", "#d6616b", "#e7969c", "#7b4173", "#a55194",
+    "#ce6dbd", "#de9ed6",
+)
+SINGLE_COLOUR = "#3b6fb6"
+
+
+@dataclass
+class MapPoints:
+    """Everything the writers need, one entry per kept account."""
+
+    account_ids: np.ndarray
+    tsne: np.ndarray
+    pca: np.ndarray
+    accounts: list[Account]
+    partners: list[list[tuple[str, float]]]  # (display name, share of the row)
+    clusters: np.ndarray | None = None
+    profile_base: str = DEFAULT_PROFILE_BASE
+
+    def name(self, i: int) -> str:
+        a = self.accounts[i]
+        return a.username or a.permalink or str(int(self.account_ids[i]))
+
+    def url(self, i: int) -> str | None:
+        permalink = self.accounts[i].permalink
+        return self.profile_base + permalink if permalink else None
+
+
+def page_template() -> string.Template:
+    """map.html's page (``$name`` placeholders), read from the package so it
+    is found in a wheel or a Scrapyd egg as well as in a checkout."""
+    text = resources.files("soundscraping.community_map").joinpath("map.html").read_text(encoding="utf-8")
+    return string.Template(text)
+
+
+def write_csv(path: Path, points: MapPoints) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        header = ["account_id", "permalink", "x", "y", "pca_x", "pca_y", "followers", "username"]
+        writer.writerow(header + (["cluster"] if points.clusters is not None else []))
+        for i, account_id in enumerate(points.account_ids):
+            a = points.accounts[i]
+            row = [int(account_id), a.permalink or "", repr(float(points.tsne[i, 0])), repr(float(points.tsne[i, 1])),
+                   repr(float(points.pca[i, 0])), repr(float(points.pca[i, 1])),
+                   "" if a.followers is None else a.followers, a.username or ""]
+            writer.writerow(row + ([int(points.clusters[i])] if points.clusters is not None else []))
+
+
+def _hover(points: MapPoints, i: int) -> str:
+    a = points.accounts[i]
+    lines = [f"<b>{html.escape(points.name(i))}</b>"]
+    if a.permalink:
+        lines.append(html.escape(a.permalink))
+    lines.append(f"followers: {a.followers:,}" if a.followers is not None else "followers: unknown")
+    if points.clusters is not None:
+        lines.append(f"cluster {int(points.clusters[i])}")
+    if points.partners[i]:
+        lines.append("top partners:")
+        lines += [f"&nbsp;&nbsp;{html.escape(name)} {share:.0%}" for name, share in points.partners[i]]
+    return "<br>".join(lines)
+
+
+def _marker_sizes(points: MapPoints, low: float, per_decade: float) -> np.ndarray:
+    followers = np.array([a.followers or 0 for a in points.accounts], dtype=np.float64)
+    return low + per_decade * np.log10(1 + np.clip(followers, 0, None))
+
+
+def _groups(points: MapPoints) -> list[tuple[str, np.ndarray, str]]:
+    """(legend name, point indices, colour) per trace."""
+    if points.clusters is None:
+        return [("accounts", np.arange(len(points.account_ids)), SINGLE_COLOUR)]
+    return [(f"cluster {c} ({int((points.clusters == c).sum())})", np.flatnonzero(points.clusters == c),
+             PALETTE[c % len(PALETTE)]) for c in np.unique(points.clusters)]
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe inside a <script> element."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def write_html(path: Path, points: MapPoints, title: str = "SoundCloud community map", subtitle: str = "") -> None:
+    """A self-contained page: plotly.js inlined, no request leaves the file."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    n = len(points.account_ids)
+    scatter = go.Scattergl if n > WEBGL_THRESHOLD else go.Scatter
+    sizes = _marker_sizes(points, 4.0, 1.5)
+    fig = go.Figure()
+    traces = []
+    for name, idx, colour in _groups(points):
+        traces.append([int(i) for i in idx])
+        fig.add_trace(scatter(
+            x=points.tsne[idx, 0], y=points.tsne[idx, 1], mode="markers", name=name,
+            customdata=[int(i) for i in idx], text=[_hover(points, int(i)) for i in idx],
+            hovertemplate="%{text}<extra></extra>",
+            marker={"color": colour, "size": sizes[idx], "opacity": 0.75, "line": {"width": 0.5, "color": "white"}},
+        ))
+    fig.add_trace(scatter(  # the search highlight, filled in by the page's script
+        x=[], y=[], mode="markers+text", name="search", showlegend=False, hoverinfo="skip",
+        textposition="top center", textfont={"size": 14, "color": "#b00"},
+        marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "#d00"}},
+    ))
+    tsne_title = "t-SNE of the interaction profiles"
+    pca_title = "PCA (2 components) of the interaction profiles"
+    fig.update_layout(
+        template="plotly_white", title={"text": tsne_title}, dragmode="pan", hovermode="closest",
+        xaxis={"showticklabels": False, "zeroline": False, "title": None},
+        yaxis={"showticklabels": False, "zeroline": False, "title": None, "scaleanchor": "x"},
+        legend={"itemsizing": "constant"}, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        showlegend=points.clusters is not None,
+    )
+    plot = pio.to_html(fig, full_html=False, include_plotlyjs=True, div_id="map", default_height="100%",
+                       config={"scrollZoom": True, "displaylogo": False, "responsive": True},
+                       post_script="window.initMap(document.getElementById('{plot_id}'));")
+    accounts = [{"id": int(points.account_ids[i]), "name": points.name(i), "permalink": points.accounts[i].permalink,
+                 "url": points.url(i), "t": [float(v) for v in points.tsne[i]], "p": [float(v) for v in points.pca[i]]}
+                for i in range(n)]
+    options = "".join(f'<option value="{html.escape(points.name(i))}">' for i in range(n))
+    page = page_template().substitute(title=html.escape(title), subtitle=html.escape(subtitle), options=options,
+                        accounts=_script_json(accounts), traces=_script_json(traces),
+                        tsne_title=_script_json(tsne_title), pca_title=_script_json(pca_title), plot=plot)
+    path.write_text(page, encoding="utf-8")
+
+
+def label_sample(xy: np.ndarray, priority: np.ndarray, widths: np.ndarray, limit: int = 40,
+                 height: float = 0.022) -> list[int]:
+    """Up to ``limit`` points to label, highest ``priority`` first, skipping
+    any whose label box (``widths`` and ``height`` as fractions of the map's
+    extent, starting at the point) would overlap one already chosen."""
+    if len(xy) == 0 or limit <= 0:
+        return []
+    extent = np.ptp(xy, axis=0)
+    scaled = (xy - xy.min(axis=0)) / np.where(extent > 0, extent, 1)
+    chosen: list[int] = []
+    for i in np.argsort(-priority, kind="stable"):
+        x, y = scaled[i]
+        if all(x + widths[i] <= scaled[j, 0] or scaled[j, 0] + widths[j] <= x
+               or abs(y - scaled[j, 1]) >= height for j in chosen):
+            chosen.append(int(i))
+            if len(chosen) >= limit:
+                break
+    return chosen
+
+
+def write_png(path: Path, points: MapPoints, coords: np.ndarray, title: str, labels: int = 40,
+              size_inches: float = 12.0, activity: np.ndarray | None = None) -> None:
+    """A static picture with a readable, non-overlapping sample of labels."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed
+    import matplotlib.patheffects as effects
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(size_inches, size_inches), dpi=150)
+    sizes = _marker_sizes(points, 4.0, 4.0) * size_inches / 12
+    for name, idx, colour in _groups(points):
+        ax.scatter(coords[idx, 0], coords[idx, 1], s=sizes[idx], c=colour, alpha=0.7, linewidths=0,
+                   label=name if points.clusters is not None else None)
+    if labels:
+        followers = np.array([a.followers or 0 for a in points.accounts], dtype=np.float64)
+        # Most-followed first; activity breaks ties (and stands in when followers are unknown).
+        extra = activity if activity is not None else np.zeros(len(followers))
+        priority = followers + extra / (extra.max() + 1 if len(extra) else 1)
+        # About 0.6 em per character at 8 pt on the figure's width, plus the offset.
+        widths = np.array([0.012 + 0.6 * 8 / 72 * len(points.name(i)) / size_inches for i in range(len(coords))])
+        for i in label_sample(coords, priority, widths, labels):
+            ax.annotate(points.name(i), coords[i], xytext=(3, 3), textcoords="offset points", fontsize=8,
+                        path_effects=[effects.withStroke(linewidth=2.5, foreground="white")])
+    if points.clusters is not None:
+        ax.legend(loc="best", fontsize=8, markerscale=2, frameon=True)
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_aspect("equal", adjustable="datalim")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

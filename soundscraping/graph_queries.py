@@ -1,0 +1,93 @@
+"""Named queries over the interaction graph (``soundcloud_interactions``,
+``soundcloud_graph_visits``, ``soundcloud_users``), for the graph crawl's
+frontier and the community map.
+
+Plain functions taking a ``storage.Database``; ``%s`` placeholders work on
+both engines.  The interaction weights have one definition, the
+``GRAPH_WEIGHTS`` setting: ``interaction_weights`` reads and checks it for the
+crawl and the map alike, and ``kind_case`` turns it into the one SQL
+expression both score with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from soundscraping.storage import Database
+
+# The interaction kinds, in the order the map codes them (0..3).
+KINDS = ("like", "repost", "follow", "comment")
+
+
+def interaction_weights(mapping: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """Weight of every kind, from ``mapping`` (default: the GRAPH_WEIGHTS
+    setting); a missing kind is an error, not a silent default."""
+    if mapping is None:
+        from soundscraping import settings
+
+        mapping = settings.GRAPH_WEIGHTS
+    missing = [k for k in KINDS if k not in mapping]
+    if missing:
+        raise ValueError(f"GRAPH_WEIGHTS has no weight for {', '.join(missing)} (kinds: {', '.join(KINDS)})")
+    return {k: float(mapping[k]) for k in KINDS}
+
+
+def kind_case(column: str, values: Mapping[str, Any], default: Any) -> str:
+    """``CASE column WHEN 'like' THEN v ... ELSE default END`` for the kinds
+    in ``values`` (numbers only: they are written into the SQL)."""
+    whens = " ".join(f"WHEN '{kind}' THEN {float(v) if isinstance(v, float) else int(v)}"
+                     for kind, v in values.items())
+    return f"CASE {column} {whens} ELSE {default} END"
+
+
+def table_exists(db: Database, name: str) -> bool:
+    if db.dialect == "postgresql":
+        return bool(db.query("SELECT to_regclass(%s) IS NOT NULL", (name,))[0][0])
+    return bool(db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", (name,)))
+
+
+def visited_accounts(db: Database) -> list[tuple[int, int | None]]:
+    """(user_id, followers_count) of every account the graph crawl visited."""
+    return db.query("SELECT user_id, followers_count FROM soundcloud_graph_visits WHERE user_id IS NOT NULL")
+
+
+def visit_positions(db: Database) -> list[tuple[int, int]]:
+    """(user_id, position) of every visit, for a re-run's frontier."""
+    return db.query("SELECT user_id, position FROM soundcloud_graph_visits")
+
+
+def received_scores(db: Database, weights: Mapping[str, float]) -> list[tuple[Any, ...]]:
+    """(target, score received from visited accounts, followers, permalink)
+    of every account a visited account interacted with."""
+    return db.query(
+        f"SELECT i.target_user_id, SUM({kind_case('i.kind', weights, 0)}), "
+        "MAX(u.followers_count), MAX(u.permalink) FROM soundcloud_interactions i "
+        "JOIN soundcloud_graph_visits v ON v.user_id = i.source_user_id "
+        "LEFT JOIN soundcloud_users u ON u.id = i.target_user_id GROUP BY i.target_user_id")
+
+
+def interaction_groups(db: Database, only_visited: bool, chunk: int = 100_000) -> Iterator[list[tuple[int, ...]]]:
+    """(source, target, kind code, count) per (source, target, kind) group,
+    streamed in chunks; the code indexes ``KINDS``, -1 for any other kind.
+    ``only_visited``: sources restricted to soundcloud_graph_visits."""
+    where = "source_user_id IS NOT NULL AND target_user_id IS NOT NULL"
+    if only_visited:
+        where += " AND source_user_id IN (SELECT user_id FROM soundcloud_graph_visits)"
+    codes = kind_case("kind", {k: i for i, k in enumerate(KINDS)}, -1)
+    return db.stream(f"SELECT source_user_id, target_user_id, {codes}, COUNT(*) FROM soundcloud_interactions "
+                     f"WHERE {where} GROUP BY source_user_id, target_user_id, kind", chunk=chunk)
+
+
+def user_names(db: Database, ids: Sequence[int]) -> Iterator[tuple[int, str | None, str | None, int | None]]:
+    """(id, permalink, username, followers_count) of the ``ids`` present in
+    soundcloud_users (absent ones are simply missing)."""
+    if not ids or not table_exists(db, "soundcloud_users"):
+        return
+    unique = sorted({int(i) for i in ids})
+    for start in range(0, len(unique), 500):  # stays under SQLite's parameter limit
+        part = unique[start:start + 500]
+        marks = ", ".join(["%s"] * len(part))
+        yield from db.query(
+            f"SELECT id, permalink, username, followers_count FROM soundcloud_users WHERE id IN ({marks})",
+            tuple(part))
