@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 # Top-level modules of the ``map`` extra (pyproject.toml).  A crawler-only
 # install (requirements.txt, ``make install-crawler``) has none of them.
-MAP_MODULES = ("numpy", "scipy", "sklearn", "openTSNE", "plotly", "matplotlib")
+MAP_MODULES = ("numpy", "scipy", "sklearn", "openTSNE", "umap", "plotly", "matplotlib")
 
 
 def missing_map_modules() -> list[str]:

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from soundscraping.community_map import MapError
-from soundscraping.community_map.cluster import cluster
+from soundscraping.community_map.cluster import Community, cluster, communities
 from soundscraping.community_map.data import (
     Account,
     FilterResult,
@@ -31,10 +31,11 @@ from soundscraping.community_map.data import (
     read_graph,
     top_partners,
 )
-from soundscraping.community_map.embed import min_rows_for, pca_2d, reduce_svd, tsne_2d
+from soundscraping.community_map.embed import METHODS, min_rows_for, pca_2d, reduce_svd, to_2d
 from soundscraping.community_map.render import (
     DEFAULT_PROFILE_BASE,
     MapPoints,
+    write_communities_csv,
     write_csv,
     write_html,
     write_png,
@@ -43,12 +44,15 @@ from soundscraping.graph_queries import KINDS
 from soundscraping.storage import Database, StorageError, mask_url
 
 
-def map_points(db: Database, graph: Graph, kept: FilterResult, tsne: np.ndarray, pca: np.ndarray,
-               clusters: np.ndarray | None = None, profile_base: str = DEFAULT_PROFILE_BASE) -> MapPoints:
-    """Coordinates plus names, followers and top partners of the kept accounts."""
+def map_points(db: Database, graph: Graph, kept: FilterResult, xy: np.ndarray, pca: np.ndarray,
+               clusters: np.ndarray | None = None, profile_base: str = DEFAULT_PROFILE_BASE,
+               method: str = "t-SNE", found: Sequence[Community] = ()) -> MapPoints:
+    """Coordinates plus names, followers and top partners of the kept accounts
+    (and the names of the communities' central accounts)."""
     account_ids = graph.account_ids[kept.kept]
     partners = top_partners(kept.normalised, kept.target_ids)
-    known = load_accounts(db, [*account_ids.tolist(), *(t for row in partners for t, _ in row)])
+    central = [a.account_id for c in found for a in c.central]
+    known = load_accounts(db, [*account_ids.tolist(), *(t for row in partners for t, _ in row), *central])
     accounts = []
     for uid in account_ids.tolist():
         a = known.get(uid) or Account()
@@ -56,19 +60,17 @@ def map_points(db: Database, graph: Graph, kept: FilterResult, tsne: np.ndarray,
             a = Account(a.permalink, a.username, graph.followers[uid])
         accounts.append(a)
 
-    def partner_name(uid: int, owner: int) -> str:
-        if uid == owner:
-            return "(self)"
+    def display(uid: int) -> str:
         a = known.get(uid)
         return (a.username or a.permalink or str(uid)) if a else str(uid)
 
     return MapPoints(
-        account_ids=account_ids, tsne=tsne, pca=pca, accounts=accounts,
-        partners=[[(partner_name(t, int(account_ids[i])), share) for t, share in row]
+        account_ids=account_ids, xy=xy, pca=pca, accounts=accounts,
+        partners=[[("(self)" if t == int(account_ids[i]) else display(t), share) for t, share in row]
                   for i, row in enumerate(partners)],
-        clusters=clusters, profile_base=profile_base,
+        clusters=clusters, profile_base=profile_base, method=method, communities=list(found),
+        names={uid: display(uid) for uid in central},
     )
-
 
 
 @dataclass
@@ -82,7 +84,8 @@ class MapOptions:
     perplexity: float = 30.0
     seed: int = 0
     jobs: int = 1
-    clusters: bool = False
+    method: str = "tsne"
+    clusters: bool = True
     max_clusters: int = 30
     labels: int = 40
     profile_base: str = DEFAULT_PROFILE_BASE
@@ -151,7 +154,7 @@ def run_map(opts: MapOptions, out: TextIO | None = None) -> dict[str, Any]:
             if kept.after_share == 0:
                 raise MapError(f"no account left after filtering ({kept.visited} visited, {kept.after_score} with "
                                f"score >= {opts.min_score:g}); loosen --min-score/--max-share")
-            if kept.after_share < min_rows_for(opts.perplexity):
+            if opts.method == "tsne" and kept.after_share < min_rows_for(opts.perplexity):
                 raise MapError(f"only {kept.after_share} accounts left after filtering; t-SNE with perplexity "
                                f"{opts.perplexity:g} needs at least {min_rows_for(opts.perplexity)} (lower "
                                "--perplexity or loosen --min-score/--max-share)")
@@ -162,31 +165,48 @@ def run_map(opts: MapOptions, out: TextIO | None = None) -> dict[str, Any]:
             print(f"  {reduced.shape[1]} components", file=out)
         with stages.stage("pca", "2-component PCA (for comparison)"):
             pca = pca_2d(kept.normalised, opts.seed)
-        with stages.stage("tsne", f"t-SNE to 2-D (perplexity {opts.perplexity:g}, seed {opts.seed})"):
-            tsne = tsne_2d(reduced, opts.perplexity, opts.seed, opts.jobs, out)
+        method = METHODS[opts.method]
+        detail = f"perplexity {opts.perplexity:g}, " if opts.method == "tsne" else ""
+        with stages.stage(opts.method, f"{method} to 2-D ({detail}seed {opts.seed})"):
+            xy = to_2d(opts.method, reduced, opts.perplexity, opts.seed, opts.jobs, out)
         labels = None
         cluster_info: dict[str, Any] = {}
+        found: list[Community] = []
         if opts.clusters:
-            with stages.stage("clusters", f"k-means clusters (k = 2..{opts.max_clusters} by silhouette)"):
+            with stages.stage("clusters", f"k-means communities (k = 2..{opts.max_clusters} by silhouette), "
+                                          "named by their central accounts"):
                 labels, k, silhouette = cluster(reduced, opts.max_clusters, opts.seed)
                 cluster_info = {"k": k, "silhouette": round(silhouette, 4),
                                 "sizes": np.bincount(labels).tolist()}
                 print(f"  k = {k} (silhouette {silhouette:.3f}), sizes {cluster_info['sizes']}", file=out)
                 if k == opts.max_clusters:
                     print("  k is the largest tried: --max-clusters higher may fit better", file=out)
+                # The members' weighted scores (the rows before normalising).
+                scores = sp.csr_matrix(sp.diags(kept.totals) @ kept.normalised)
+                found = communities(scores, kept.target_ids, labels)
 
-        with stages.stage("write", f"writing map.html, map.png, pca.png, coordinates.csv to {opts.out}"):
-            points = map_points(db, graph, kept, tsne, pca, labels, opts.profile_base)
+        files = ["map.html", "map.png", "pca.png", "coordinates.csv", *(["communities.csv"] if opts.clusters else [])]
+        with stages.stage("write", f"writing {', '.join(files)} to {opts.out}"):
+            points = map_points(db, graph, kept, xy, pca, labels, opts.profile_base, method, found)
+            for c in found:
+                print(f"  community {c.id} ({c.size:,} accounts): {points.community_name(c.id)}", file=out)
             subtitle = f"{len(points.account_ids):,} accounts, {kept.normalised.shape[1]:,} interaction targets"
             try:
                 write_csv(opts.out / "coordinates.csv", points)
+                if opts.clusters:
+                    write_communities_csv(opts.out / "communities.csv", points)
                 write_html(opts.out / "map.html", points, subtitle=subtitle)
-                write_png(opts.out / "map.png", points, tsne, f"SoundCloud community map (t-SNE) - {subtitle}",
+                write_png(opts.out / "map.png", points, xy, f"SoundCloud community map ({method}) - {subtitle}",
                           opts.labels, activity=kept.totals)
                 write_png(opts.out / "pca.png", points, pca, "2-component PCA (for comparison)", labels=0,
-                          size_inches=7.0)
+                          size_inches=7.0, name_communities=False)
             except OSError as exc:
                 raise MapError(f"cannot write to --out {opts.out}: {exc.strerror or exc}") from exc
+        if found:
+            cluster_info["communities"] = [
+                {"id": c.id, "size": c.size, "name": points.community_name(c.id),
+                 "central": [{"id": a.account_id, "name": points.names.get(a.account_id), "score": a.score,
+                              "share": round(a.share, 4)} for a in c.central]} for c in found]
     finally:
         db.close()
 
@@ -198,12 +218,13 @@ def run_map(opts: MapOptions, out: TextIO | None = None) -> dict[str, Any]:
         "visited": kept.visited, "after_score": kept.after_score, "after_share": kept.after_share,
         "kept_targets": int(kept.normalised.shape[1]),
         "options": {"weights": opts.weights, "min_score": opts.min_score, "max_share": opts.max_share,
-                    "dims": opts.dims, "svd_components": int(reduced.shape[1]), "perplexity": opts.perplexity,
-                    "seed": opts.seed, "clusters": opts.clusters, "max_clusters": opts.max_clusters},
+                    "dims": opts.dims, "svd_components": int(reduced.shape[1]), "method": opts.method,
+                    "perplexity": opts.perplexity, "seed": opts.seed, "clusters": opts.clusters,
+                    "max_clusters": opts.max_clusters},
         "clusters": cluster_info,
         "seconds": {**stages.seconds, "total": round(time.monotonic() - started, 3)},
         "peak_rss_mb": stages.peak_rss_mb,
-        "files": ["map.html", "map.png", "pca.png", "coordinates.csv", "summary.json"],
+        "files": [*files, "summary.json"],
     }
     try:
         (opts.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -234,17 +255,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-share", type=float, default=0.4,
                         help="drop accounts whose largest target takes more than this share of their "
                              "score (default 0.4)")
-    parser.add_argument("--dims", type=int, default=50, help="truncated-SVD dimensions before t-SNE (default 50)")
+    parser.add_argument("--dims", type=int, default=50,
+                        help="truncated-SVD dimensions before t-SNE/UMAP (default 50)")
+    parser.add_argument("--method", choices=sorted(METHODS), default="tsne",
+                        help="2-D map: tsne (openTSNE, default) or umap (umap-learn; with the seed it runs on "
+                             "one thread, so the same data gives the same map)")
     parser.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (default 30)")
     parser.add_argument("--seed", type=int, default=0, help="random seed: same data + seed = same map (default 0)")
     parser.add_argument("--jobs", type=int, default=1,
-                        help="t-SNE threads (default 1; -1 = all cores).  The map depends on this number too: "
+                        help="t-SNE threads (default 1; -1 = all cores; UMAP always uses one).  The map depends on "
+                             "this number too: "
                              "one thread keeps it the same on every machine, and at ~2,000 accounts costs "
                              "only seconds")
-    parser.add_argument("--clusters", action="store_true",
-                        help="colour clusters: k-means on the L2-normalised SVD embedding, k = 2..--max-clusters "
-                             "with the best silhouette score; adds a cluster column to coordinates.csv")
-    parser.add_argument("--max-clusters", type=int, default=30, help="largest k tried with --clusters (default 30)")
+    parser.add_argument("--clusters", action=argparse.BooleanOptionalAction, default=True,
+                        help="colour communities (default; --no-clusters: one colour): k-means on the L2-normalised "
+                             "SVD embedding, k = 2..--max-clusters with the best silhouette score, each named by "
+                             "its 3 most central accounts; adds a cluster column to coordinates.csv and writes "
+                             "communities.csv")
+    parser.add_argument("--max-clusters", type=int, default=30, help="largest k tried (default 30)")
     parser.add_argument("--labels", type=int, default=40, help="names written on map.png (default 40)")
     parser.add_argument("--profile-base", default=DEFAULT_PROFILE_BASE,
                         help=f"profile URL = this + permalink (default {DEFAULT_PROFILE_BASE})")
@@ -260,6 +288,7 @@ def options_from_args(args: argparse.Namespace) -> MapOptions:
         database_url=args.database_url or default_database_url(), out=args.out,
         weights=weights, min_score=args.min_score,
         max_share=args.max_share, dims=args.dims, perplexity=args.perplexity, seed=args.seed, jobs=args.jobs,
+        method=args.method,
         clusters=args.clusters, max_clusters=args.max_clusters, labels=args.labels, profile_base=args.profile_base,
     )
 
@@ -286,7 +315,7 @@ def run_cli(args: argparse.Namespace, prog: str = "soundscraping map") -> int:
 def build_parser(prog: str = "soundscraping map") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description="Draw the community map of the SoundCloud interaction graph "
-                               "(map.html, map.png, pca.png, coordinates.csv, summary.json in --out).")
+                               "(map.html, map.png, pca.png, coordinates.csv, communities.csv, summary.json in --out).")
     add_arguments(parser)
     return parser
 

@@ -16,10 +16,6 @@ from soundscraping.community_map import MapError
 from soundscraping.graph_queries import KINDS
 from soundscraping.storage import Database, mask_url
 
-# Rows fetched per round trip: big enough to keep the driver busy, small
-# enough that only one chunk of Python tuples is ever alive.
-CHUNK_ROWS = 100_000
-
 
 def default_weights() -> dict[str, float]:
     """The GRAPH_WEIGHTS setting: the crawl's frontier scores with it too."""
@@ -56,6 +52,28 @@ class Account:
     followers: int | None = None
 
 
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for int64 ids, about 3x
+    faster on millions of them: one plain sort of (value, position) packed
+    into one integer instead of an argsort, when both fit in 63 bits."""
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    low = int(values.min())
+    position_bits = max(1, (n - 1).bit_length())
+    if (int(values.max()) - low).bit_length() + position_bits > 63:
+        unique, inverse = np.unique(values, return_inverse=True)
+        return unique, inverse.ravel()
+    packed = np.sort(((values - low) << position_bits) | np.arange(n, dtype=np.int64))
+    ordered = (packed >> position_bits) + low
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[packed & ((1 << position_bits) - 1)] = np.cumsum(first) - 1
+    return ordered[first], inverse
+
+
 def build_matrix(sources: np.ndarray, targets: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                  weights: Mapping[str, float] | None = None, accounts: np.ndarray | None = None) -> Graph:
     """Sparse accounts x targets matrix from aggregated (source, target, kind
@@ -71,28 +89,34 @@ def build_matrix(sources: np.ndarray, targets: np.ndarray, kinds: np.ndarray, co
     codes = np.where((kinds >= 0) & (kinds < len(KINDS)), kinds, len(KINDS))
     score = weight[codes] * counts
     keep = known & (score != 0)
-    target_ids, cols = np.unique(targets[keep], return_inverse=True)
+    target_ids, cols = factorize(targets[keep])
     matrix = sp.csr_matrix((score[keep], (rows[keep], cols.ravel())), shape=(len(account_ids), len(target_ids)))
-    matrix.sum_duplicates()  # the kinds of one (account, target) pair add up
-    return Graph(matrix=matrix, account_ids=account_ids, target_ids=target_ids, interactions=int(counts.sum()))
+    matrix.sum_duplicates()  # the kinds (and repeats) of one (account, target) pair add up
+    return Graph(matrix=matrix, account_ids=account_ids, target_ids=target_ids,
+                 interactions=int(counts.sum(dtype=np.int64)))
 
 
-def _read_groups(db: Database, only_visited: bool, out: TextIO, chunk_rows: int) -> np.ndarray:
-    """The aggregated groups as one (n, 4) int64 array."""
-    parts: list[np.ndarray] = []
+def _read_interactions(db: Database, only_visited: bool, out: TextIO) -> tuple[np.ndarray, ...]:
+    """(sources, targets, kind codes, counts) of every interaction, as numpy
+    arrays made block by block from the streamed typed columns."""
+    columns: list[list[np.ndarray]] = [[], [], [], []]
     read = next_report = 0
-    for chunk in graph_queries.interaction_groups(db, only_visited, chunk_rows):
-        # One chunk of tuples at a time becomes a compact int64 block.
-        parts.append(np.array(chunk, dtype=np.int64).reshape(-1, 4))
-        read += len(chunk)
+    for block in graph_queries.interaction_blocks(db, only_visited):
+        n = len(block.sources)
+        counts = np.ones(n, dtype=np.int32) if block.counts is None else np.frombuffer(block.counts, np.int32)
+        for column, values in zip(columns, (np.frombuffer(block.sources, np.int64),
+                                            np.frombuffer(block.targets, np.int64),
+                                            np.frombuffer(block.kinds, np.int16), counts), strict=True):
+            column.append(values)
+        read += int(counts.sum())
         if read >= next_report:
-            print(f"  {read:,} (account, target, kind) groups read", file=out, flush=True)
-            next_report = read + 1_000_000
-    return np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
+            print(f"  {read:,} interactions read", file=out, flush=True)
+            next_report = read + 2_000_000
+    types = (np.int64, np.int64, np.int16, np.int32)
+    return tuple(np.concatenate(c) if c else np.zeros(0, dtype=t) for c, t in zip(columns, types, strict=True))
 
 
-def read_graph(db: Database, weights: Mapping[str, float] | None = None,
-               out: TextIO | None = None, chunk_rows: int = CHUNK_ROWS) -> Graph:
+def read_graph(db: Database, weights: Mapping[str, float] | None = None, out: TextIO | None = None) -> Graph:
     """The interaction matrix of the database (see the package docstring)."""
     out = out or sys.stdout
     if not graph_queries.table_exists(db, "soundcloud_interactions"):
@@ -105,20 +129,18 @@ def read_graph(db: Database, weights: Mapping[str, float] | None = None,
     rows_from = "soundcloud_graph_visits" if visits else "distinct sources of soundcloud_interactions"
     print(f"  rows: {rows_from}" + (f" ({len(visits):,} accounts)" if visits else ""), file=out, flush=True)
 
-    block = _read_groups(db, bool(visits), out, chunk_rows)
-    read = len(block)
-    unknown = int((block[:, 2] < 0).sum())
+    sources, targets, kinds, counts = _read_interactions(db, bool(visits), out)
+    unknown = int(counts[kinds < 0].sum())
     if unknown:
-        print(f"  {unknown:,} groups with an unknown kind ignored", file=out, flush=True)
-    graph = build_matrix(block[:, 0], block[:, 1], block[:, 2].astype(np.int8), block[:, 3].astype(np.float64),
-                         weights, accounts)
-    del block
+        print(f"  {unknown:,} interactions of an unknown kind ignored", file=out, flush=True)
+    graph = build_matrix(sources, targets, kinds, counts, weights, accounts)
+    del sources, targets, kinds, counts
     graph.rows_from = rows_from
     graph.followers = {int(uid): int(f) for uid, f in visits if f is not None}
     if graph.interactions == 0:
         raise MapError(f"the interaction graph is empty: soundcloud_interactions in {mask_url(db.url)} has no rows"
                        + (" from the visited accounts" if visits else "") + " (run the soundcloud_graph crawl first)")
-    print(f"  {graph.interactions:,} interactions, {read:,} groups: {graph.matrix.shape[0]:,} accounts x "
+    print(f"  {graph.interactions:,} interactions: {graph.matrix.shape[0]:,} accounts x "
           f"{graph.matrix.shape[1]:,} targets, {graph.matrix.nnz:,} non-zero", file=out, flush=True)
     return graph
 

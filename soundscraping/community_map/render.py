@@ -1,6 +1,6 @@
-"""The map's files: ``coordinates.csv``, ``map.html`` (from the ``map.html``
-template beside this module, shipped as package data), ``map.png`` and
-``pca.png``."""
+"""The map's files: ``coordinates.csv``, ``communities.csv``, ``map.html``
+(from the ``map.html`` template beside this module, shipped as package data),
+``map.png`` and ``pca.png``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import csv
 import html
 import json
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from soundscraping.community_map.cluster import Community
 from soundscraping.community_map.data import Account
 
 DEFAULT_PROFILE_BASE = "https://soundcloud.com/"
@@ -39,12 +40,20 @@ class MapPoints:
     """Everything the writers need, one entry per kept account."""
 
     account_ids: np.ndarray
-    tsne: np.ndarray
+    xy: np.ndarray  # the 2-D map (t-SNE or UMAP)
     pca: np.ndarray
     accounts: list[Account]
     partners: list[list[tuple[str, float]]]  # (display name, share of the row)
-    clusters: np.ndarray | None = None
+    clusters: np.ndarray | None = None  # community of every point
     profile_base: str = DEFAULT_PROFILE_BASE
+    method: str = "t-SNE"
+    communities: list[Community] = field(default_factory=list)
+    names: dict[int, str] = field(default_factory=dict)  # display names of the central accounts
+
+    def community_name(self, c: int) -> str:
+        """The names of a community's central accounts."""
+        central = self.communities[c].central if c < len(self.communities) else []
+        return ", ".join(self.names.get(a.account_id, str(a.account_id)) for a in central) or f"community {c}"
 
     def name(self, i: int) -> str:
         a = self.accounts[i]
@@ -69,10 +78,24 @@ def write_csv(path: Path, points: MapPoints) -> None:
         writer.writerow(header + (["cluster"] if points.clusters is not None else []))
         for i, account_id in enumerate(points.account_ids):
             a = points.accounts[i]
-            row = [int(account_id), a.permalink or "", repr(float(points.tsne[i, 0])), repr(float(points.tsne[i, 1])),
+            row = [int(account_id), a.permalink or "", repr(float(points.xy[i, 0])), repr(float(points.xy[i, 1])),
                    repr(float(points.pca[i, 0])), repr(float(points.pca[i, 1])),
                    "" if a.followers is None else a.followers, a.username or ""]
             writer.writerow(row + ([int(points.clusters[i])] if points.clusters is not None else []))
+
+
+def write_communities_csv(path: Path, points: MapPoints, top: int = 3) -> None:
+    """One row per community: id, size, name and its central accounts (id,
+    name, score received from the members, share of its score from them)."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["community", "size", "name",
+                         *(f"central_{r}_{f}" for r in range(1, top + 1) for f in ("id", "name", "score", "share"))])
+        for c in points.communities:
+            cells: list[Any] = []
+            for a in c.central[:top]:
+                cells += [a.account_id, points.names.get(a.account_id, ""), round(a.score, 6), round(a.share, 6)]
+            writer.writerow([c.id, c.size, points.community_name(c.id), *cells, *[""] * (4 * top - len(cells))])
 
 
 def _hover(points: MapPoints, i: int) -> str:
@@ -82,7 +105,8 @@ def _hover(points: MapPoints, i: int) -> str:
         lines.append(html.escape(a.permalink))
     lines.append(f"followers: {a.followers:,}" if a.followers is not None else "followers: unknown")
     if points.clusters is not None:
-        lines.append(f"cluster {int(points.clusters[i])}")
+        c = int(points.clusters[i])
+        lines.append(f"community {c}: {html.escape(points.community_name(c))}")
     if points.partners[i]:
         lines.append("top partners:")
         lines += [f"&nbsp;&nbsp;{html.escape(name)} {share:.0%}" for name, share in points.partners[i]]
@@ -98,8 +122,8 @@ def _groups(points: MapPoints) -> list[tuple[str, np.ndarray, str]]:
     """(legend name, point indices, colour) per trace."""
     if points.clusters is None:
         return [("accounts", np.arange(len(points.account_ids)), SINGLE_COLOUR)]
-    return [(f"cluster {c} ({int((points.clusters == c).sum())})", np.flatnonzero(points.clusters == c),
-             PALETTE[c % len(PALETTE)]) for c in np.unique(points.clusters)]
+    return [(f"{c}: {points.community_name(c)} ({int((points.clusters == c).sum()):,})",
+             np.flatnonzero(points.clusters == c), PALETTE[c % len(PALETTE)]) for c in np.unique(points.clusters)]
 
 
 def _script_json(value: Any) -> str:
@@ -120,7 +144,7 @@ def write_html(path: Path, points: MapPoints, title: str = "SoundCloud community
     for name, idx, colour in _groups(points):
         traces.append([int(i) for i in idx])
         fig.add_trace(scatter(
-            x=points.tsne[idx, 0], y=points.tsne[idx, 1], mode="markers", name=name,
+            x=points.xy[idx, 0], y=points.xy[idx, 1], mode="markers", name=name,
             customdata=[int(i) for i in idx], text=[_hover(points, int(i)) for i in idx],
             hovertemplate="%{text}<extra></extra>",
             marker={"color": colour, "size": sizes[idx], "opacity": 0.75, "line": {"width": 0.5, "color": "white"}},
@@ -130,25 +154,27 @@ def write_html(path: Path, points: MapPoints, title: str = "SoundCloud community
         textposition="top center", textfont={"size": 14, "color": "#b00"},
         marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "#d00"}},
     ))
-    tsne_title = "t-SNE of the interaction profiles"
+    tsne_title = f"{points.method} of the interaction profiles"
     pca_title = "PCA (2 components) of the interaction profiles"
     fig.update_layout(
         template="plotly_white", title={"text": tsne_title}, dragmode="pan", hovermode="closest",
         xaxis={"showticklabels": False, "zeroline": False, "title": None},
         yaxis={"showticklabels": False, "zeroline": False, "title": None, "scaleanchor": "x"},
-        legend={"itemsizing": "constant"}, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"itemsizing": "constant", "title": {"text": "communities (central accounts, size)"}},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
         showlegend=points.clusters is not None,
     )
     plot = pio.to_html(fig, full_html=False, include_plotlyjs=True, div_id="map", default_height="100%",
                        config={"scrollZoom": True, "displaylogo": False, "responsive": True},
                        post_script="window.initMap(document.getElementById('{plot_id}'));")
     accounts = [{"id": int(points.account_ids[i]), "name": points.name(i), "permalink": points.accounts[i].permalink,
-                 "url": points.url(i), "t": [float(v) for v in points.tsne[i]], "p": [float(v) for v in points.pca[i]]}
+                 "url": points.url(i), "t": [float(v) for v in points.xy[i]], "p": [float(v) for v in points.pca[i]]}
                 for i in range(n)]
     options = "".join(f'<option value="{html.escape(points.name(i))}">' for i in range(n))
-    page = page_template().substitute(title=html.escape(title), subtitle=html.escape(subtitle), options=options,
-                        accounts=_script_json(accounts), traces=_script_json(traces),
-                        tsne_title=_script_json(tsne_title), pca_title=_script_json(pca_title), plot=plot)
+    page = page_template().substitute(
+        title=html.escape(title), subtitle=html.escape(subtitle), options=options, accounts=_script_json(accounts),
+        traces=_script_json(traces), tsne_title=_script_json(tsne_title), pca_title=_script_json(pca_title),
+        show_method=_script_json(f"Show {points.method}"), plot=plot)
     path.write_text(page, encoding="utf-8")
 
 
@@ -173,8 +199,9 @@ def label_sample(xy: np.ndarray, priority: np.ndarray, widths: np.ndarray, limit
 
 
 def write_png(path: Path, points: MapPoints, coords: np.ndarray, title: str, labels: int = 40,
-              size_inches: float = 12.0, activity: np.ndarray | None = None) -> None:
-    """A static picture with a readable, non-overlapping sample of labels."""
+              size_inches: float = 12.0, activity: np.ndarray | None = None, name_communities: bool = True) -> None:
+    """A static picture with a readable, non-overlapping sample of labels and,
+    with communities, each one's name written at its centre and in the legend."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed
@@ -196,12 +223,20 @@ def write_png(path: Path, points: MapPoints, coords: np.ndarray, title: str, lab
         for i in label_sample(coords, priority, widths, labels):
             ax.annotate(points.name(i), coords[i], xytext=(3, 3), textcoords="offset points", fontsize=8,
                         path_effects=[effects.withStroke(linewidth=2.5, foreground="white")])
+    if points.clusters is not None and name_communities:
+        for c in np.unique(points.clusters):
+            centre = np.median(coords[points.clusters == c], axis=0)
+            ax.annotate(points.community_name(int(c)), centre, ha="center", va="center", fontsize=9,
+                        fontweight="bold", color=PALETTE[int(c) % len(PALETTE)],
+                        path_effects=[effects.withStroke(linewidth=3, foreground="white")])
     if points.clusters is not None:
-        ax.legend(loc="best", fontsize=8, markerscale=2, frameon=True)
+        # Beside the map, not over it: a legend of 20-30 named communities is long.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, markerscale=2, frameon=False,
+                  title="communities (central accounts, size)", title_fontsize=8)
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_aspect("equal", adjustable="datalim")
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
