@@ -179,14 +179,16 @@ def write_html(path: Path, points: MapPoints, title: str = "SoundCloud community
 
 
 def label_sample(xy: np.ndarray, priority: np.ndarray, widths: np.ndarray, limit: int = 40,
-                 height: float = 0.022) -> list[int]:
+                 height: float = 0.022, frame: np.ndarray | None = None) -> list[int]:
     """Up to ``limit`` points to label, highest ``priority`` first, skipping
     any whose label box (``widths`` and ``height`` as fractions of the map's
-    extent, starting at the point) would overlap one already chosen."""
+    extent, starting at the point) would overlap one already chosen.  The
+    map's extent is that of ``frame`` (default: ``xy``)."""
     if len(xy) == 0 or limit <= 0:
         return []
-    extent = np.ptp(xy, axis=0)
-    scaled = (xy - xy.min(axis=0)) / np.where(extent > 0, extent, 1)
+    frame = xy if frame is None else frame
+    extent = np.ptp(frame, axis=0)
+    scaled = (xy - frame.min(axis=0)) / np.where(extent > 0, extent, 1)
     chosen: list[int] = []
     for i in np.argsort(-priority, kind="stable"):
         x, y = scaled[i]
@@ -208,7 +210,9 @@ def write_png(path: Path, points: MapPoints, coords: np.ndarray, title: str, lab
     import matplotlib.patheffects as effects
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(size_inches, size_inches), dpi=150)
+    # Room on the right for the legend of named communities.
+    width = size_inches * (1.45 if points.clusters is not None else 1.0)
+    fig, ax = plt.subplots(figsize=(width, size_inches), dpi=150)
     sizes = _marker_sizes(points, 4.0, 4.0) * size_inches / 12
     for name, idx, colour in _groups(points):
         ax.scatter(coords[idx, 0], coords[idx, 1], s=sizes[idx], c=colour, alpha=0.7, linewidths=0,
@@ -224,11 +228,18 @@ def write_png(path: Path, points: MapPoints, coords: np.ndarray, title: str, lab
             ax.annotate(points.name(i), coords[i], xytext=(3, 3), textcoords="offset points", fontsize=8,
                         path_effects=[effects.withStroke(linewidth=2.5, foreground="white")])
     if points.clusters is not None and name_communities:
-        for c in np.unique(points.clusters):
-            centre = np.median(coords[points.clusters == c], axis=0)
-            ax.annotate(points.community_name(int(c)), centre, ha="center", va="center", fontsize=9,
-                        fontweight="bold", color=PALETTE[int(c) % len(PALETTE)],
-                        path_effects=[effects.withStroke(linewidth=3, foreground="white")])
+        # Each community's most central account at its centre (the legend has all three), biggest
+        # communities first, none over another.
+        ids = np.unique(points.clusters)
+        centres = np.array([np.median(coords[points.clusters == c], axis=0) for c in ids])
+        texts = [f"{c}: {points.community_name(int(c)).split(', ')[0]}" for c in ids]
+        widths = np.array([0.012 + 0.6 * 10 / 72 * len(t) / size_inches for t in texts])
+        sizes_of = np.array([(points.clusters == c).sum() for c in ids], dtype=np.float64)
+        starts = centres - np.c_[widths / 2 * np.ptp(coords[:, 0]), np.zeros(len(ids))]  # centred labels
+        for j in label_sample(starts, sizes_of, widths, len(ids), height=0.03, frame=coords):
+            # Dark text (the light half of the palette is unreadable on white); the number is the legend's.
+            ax.annotate(texts[j], centres[j], ha="center", va="center", fontsize=10, fontweight="bold",
+                        color="#222222", path_effects=[effects.withStroke(linewidth=3, foreground="white")])
     if points.clusters is not None:
         # Beside the map, not over it: a legend of 20-30 named communities is long.
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, markerscale=2, frameon=False,
