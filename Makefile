@@ -24,7 +24,7 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml setup.py
 
 install-crawler: $(VENV)/.installed-crawler
 
-# Only [project] dependencies: no map stack (~440 MB), no test or deploy tooling.
+# Only [project] dependencies: no map stack (~650 MB), no test or deploy tooling.
 $(VENV)/.installed-crawler: requirements.txt pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --require-hashes -r requirements.txt

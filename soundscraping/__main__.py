@@ -1,8 +1,9 @@
 """``soundscraping <command>`` (the console script) and ``python -m soundscraping``.
 
 Commands: ``map`` -- the community map of the interaction graph (see
-``soundscraping.map``); ``db status`` / ``db upgrade`` -- schema migrations
-(see ``soundscraping.storage.migrations``).  Crawls run through ``scrapy crawl``.
+``soundscraping.community_map``); ``db status`` / ``db upgrade`` -- schema
+migrations (see ``soundscraping.storage.migrations``).  Crawls run through
+``scrapy crawl``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 # Top-level modules of the ``map`` extra (pyproject.toml).  A crawler-only
 # install (requirements.txt, ``make install-crawler``) has none of them.
-MAP_MODULES = ("numpy", "scipy", "sklearn", "openTSNE", "plotly", "matplotlib")
+MAP_MODULES = ("numpy", "scipy", "sklearn", "openTSNE", "umap", "plotly", "matplotlib")
 
 
 def missing_map_modules() -> list[str]:
@@ -27,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"soundscraping map: error: the map needs the 'map' extra ({', '.join(missing)} not installed): "
               "pip install -e '.[map]' in the checkout, or `make install`", file=sys.stderr)
         return 2
-    from soundscraping import map as community_map
+    from soundscraping.community_map import cli as community_map
     from soundscraping.storage.migrations import cli as db_cli
 
     parser = argparse.ArgumentParser(prog="soundscraping", description="soundscraping tools (crawls: scrapy crawl)")

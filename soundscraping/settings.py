@@ -54,7 +54,9 @@ SOUNDCLOUD_DJ_SET_KEYWORDS = [
 # Community graph (soundcloud_graph): interaction weights for the visit
 # priority (an account's score = sum of the weights of the interactions it
 # received from visited accounts), accounts visited at once (each visit reads
-# four lists), and how often progress is logged (seconds).
+# four lists), and how often progress is logged (seconds).  GRAPH_WEIGHTS is
+# the one definition of the weights: `soundscraping map` scores with it too
+# (its --*-weight defaults; see soundscraping.storage.graph_queries).
 GRAPH_WEIGHTS = dict(INTERACTION_WEIGHTS)  # like 1, repost 3, follow 3, comment 3
 GRAPH_CONCURRENT_ACCOUNTS = 8
 GRAPH_PROGRESS_INTERVAL = 30

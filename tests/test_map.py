@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from soundscraping import map as community_map
+from soundscraping.community_map import cli, data, render
 from soundscraping.storage import TABLES, Database
 from tests.crawl import REPO
 
@@ -25,6 +25,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 GROUPS, PER_GROUP = 4, 60
+HUB = 950_000  # + community: the account every member of that community follows closely
 WHEN = "2025-05-01T12:00:00Z"
 
 
@@ -98,13 +99,18 @@ def plant() -> Planted:
                     target = artists[other][int(rng.integers(150))]
                 kind = str(rng.choice(kinds, p=kind_p))
                 g.add(account, kind, target, None if kind == "follow" else target * 100 + int(rng.integers(30)))
+            # The community's hub: 20 likes and 5 reposts from every member (about 15% of a member's score,
+            # under the 0.4 share filter); nobody outside interacts with it.
+            g.likes(account, [HUB + k], 20)
+            for j in range(5):
+                assert g.add(account, "repost", HUB + k, 40_000 + j)
     # Score sum below 50: dropped by the first filter.
     for i, n in enumerate([10, 20, 30, 45, 49]):
         g.visits.append(5001 + i)
         g.likes(5001 + i, artists[0][:25], n)
     # Exactly 50, spread out: kept.
     g.visits.append(5010)
-    g.likes(5010, artists[1][:25], 50)
+    g.likes(5010, [HUB + 1, *artists[1][:24]], 50)  # its community's hub among them
     g.group[5010] = 1
     g.kept.add(5010)
     # Dominated by one target (share > 0.4): dropped by the second filter.
@@ -136,11 +142,13 @@ def plant() -> Planted:
     for account in (8001, 8002):
         g.likes(account, artists[2], 120)
     # Names and followers for most accounts and artists; a few are unknown (left join).
-    everyone = sorted({*g.visits, *(a for k in artists for a in artists[k]), *mainstream})
+    everyone = sorted({*g.visits, *(a for k in artists for a in artists[k]), *mainstream,
+                       *(HUB + k for k in range(GROUPS))})
     for uid in everyone:
         if uid in (1003, 5010):
             continue
-        g.users.append(row("soundcloud_users", id=uid, permalink=f"artist-{uid}", username=f"Artist {uid}",
+        name = f"Hub {uid - HUB}" if uid >= HUB else f"Artist {uid}"
+        g.users.append(row("soundcloud_users", id=uid, permalink=f"artist-{uid}", username=name,
                            followers_count=int(rng.integers(10, 200_000)), full_profile=True, scraped_at=WHEN))
     return g
 
@@ -148,7 +156,8 @@ def plant() -> Planted:
 VISITED, AFTER_SCORE, AFTER_SHARE = 255, 248, 242
 
 
-def run_module(*args: str, module: str = "soundscraping.map", timeout: float = 180) -> subprocess.CompletedProcess:
+def run_module(*args: str, module: str = "soundscraping.community_map",
+               timeout: float = 180) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "2"}
     return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=timeout)
@@ -189,7 +198,7 @@ class MapRun:
 
 @pytest.fixture(scope="module")
 def sqlite_map(planted: Planted, tmp_path_factory: pytest.TempPathFactory) -> MapRun:
-    """The planted graph in SQLite, mapped with ``python -m soundscraping.map``."""
+    """The planted graph in SQLite, mapped with ``python -m soundscraping.community_map``."""
     base = tmp_path_factory.mktemp("map-sqlite")
     url = f"sqlite:///{base}/graph.sqlite3"
     planted.write(url)
@@ -213,10 +222,10 @@ def test_filters_keep_exactly_the_rows_they_should() -> None:
     for s, t, kind, n in [(3, 10, 0, 40), (3, 11, 0, 30), (3, 12, 0, 30), (4, 10, 0, 41), (4, 11, 0, 30),
                           (4, 12, 0, 29), (5, 5, 0, 30), (5, 5, 1, 10), (5, 20, 2, 10)]:
         add(s, t, kind, n)
-    graph = community_map.build_matrix(*(np.array(a, dtype=np.int64) for a in (sources, targets, kinds, counts)),
+    graph = data.build_matrix(*(np.array(a, dtype=np.int64) for a in (sources, targets, kinds, counts)),
                                        accounts=np.array([1, 2, 3, 4, 5, 6]))
     assert graph.matrix.shape == (6, 7) and graph.matrix[4, 0] == 60  # like + repost of the same target add up
-    result = community_map.filter_rows(graph.matrix, graph.target_ids)
+    result = data.filter_rows(graph.matrix, graph.target_ids)
     assert graph.account_ids[result.kept].tolist() == [2, 3]
     assert (result.visited, result.after_score, result.after_share) == (6, 4, 2)
     assert np.allclose(np.asarray(result.normalised.sum(axis=1)).ravel(), 1.0)
@@ -224,9 +233,9 @@ def test_filters_keep_exactly_the_rows_they_should() -> None:
     assert set(result.target_ids.tolist()) == {10, 11, 12, 13, 14}  # columns nobody kept uses are gone
     assert result.normalised.format == "csr"  # sparse all the way
     # Thresholds and weights are options.
-    loose = community_map.filter_rows(graph.matrix, graph.target_ids, min_score=40, max_share=0.7)
+    loose = data.filter_rows(graph.matrix, graph.target_ids, min_score=40, max_share=0.7)
     assert graph.account_ids[loose.kept].tolist() == [2, 3, 4, 5]
-    heavy = community_map.build_matrix(*(np.array(a, dtype=np.int64) for a in (sources, targets, kinds, counts)),
+    heavy = data.build_matrix(*(np.array(a, dtype=np.int64) for a in (sources, targets, kinds, counts)),
                                        weights={"like": 2, "repost": 0, "follow": 0, "comment": 0})
     row_of, column_of = heavy.account_ids.tolist().index, heavy.target_ids.tolist().index
     assert heavy.matrix[row_of(1), column_of(10)] == 98 and heavy.matrix[row_of(5), column_of(5)] == 60
@@ -237,7 +246,7 @@ def test_png_labels_never_overlap_and_go_to_the_biggest_first() -> None:
     xy, priority = rng.random((500, 2)), rng.random(500)
     xy[0], xy[1] = (0, 0), (1, 1)  # the map's extent is exactly the unit square
     widths = np.full(500, 0.1)
-    chosen = community_map.label_sample(xy, priority, widths, limit=40, height=0.03)
+    chosen = render.label_sample(xy, priority, widths, limit=40, height=0.03)
     assert chosen[0] == int(priority.argmax()) and 10 < len(chosen) <= 40
     for a in chosen:
         for b in chosen:
@@ -253,7 +262,7 @@ def test_rows_are_interaction_sources_when_visits_are_missing(tmp_path: Path) ->
     db.write({"soundcloud_interactions": [
         row("soundcloud_interactions", source_user_id=s, kind=k, target_user_id=t, object_id=o, created_at=WHEN)
         for s, k, t, o in [(3, "like", 9, 1), (3, "like", 9, 2), (1, "follow", 9, None), (2, "mystery", 9, 5)]]})
-    graph = community_map.read_graph(db, out=io.StringIO())
+    graph = data.read_graph(db, out=io.StringIO())
     db.close()
     assert graph.account_ids.tolist() == [1, 2, 3]
     assert graph.rows_from == "distinct sources of soundcloud_interactions"
@@ -264,8 +273,8 @@ def test_sqlite_map_end_to_end(sqlite_map: MapRun, planted: Planted) -> None:
     result = sqlite_map.result
     assert result.returncode == 0, result.stderr
     assert_counts_printed(result.stdout)
-    for stage in ("[1/6] reading", "[2/6] filtering", "[3/6] truncated SVD", "[4/6] 2-component PCA",
-                  "[5/6] t-SNE", "t-SNE iteration 750/750", "[6/6] writing"):
+    for stage in ("[1/7] reading", "[2/7] filtering", "[3/7] truncated SVD", "[4/7] 2-component PCA",
+                  "[5/7] t-SNE", "t-SNE iteration 750/750", "[6/7] k-means communities", "[7/7] writing"):
         assert stage in result.stdout
     coords = read_coordinates(sqlite_map.out)
     assert set(coords) == planted.kept
@@ -274,12 +283,14 @@ def test_sqlite_map_end_to_end(sqlite_map: MapRun, planted: Planted) -> None:
     assert accuracy >= 0.9
     assert coords[1000]["permalink"] == "artist-1000" and int(coords[1000]["followers"]) > 0
     assert coords[1003]["permalink"] == "" and coords[1003]["followers"] == ""  # unknown user: left join
-    assert list(coords[1000]) == ["account_id", "permalink", "x", "y", "pca_x", "pca_y", "followers", "username"]
+    assert list(coords[1000]) == ["account_id", "permalink", "x", "y", "pca_x", "pca_y", "followers", "username",
+                                  "cluster"]  # communities are on by default
     for name in ("map.html", "map.png", "pca.png"):
         assert (sqlite_map.out / name).stat().st_size > 10_000
     summary = json.loads((sqlite_map.out / "summary.json").read_text())
     assert (summary["visited"], summary["after_score"], summary["after_share"]) == (VISITED, AFTER_SCORE, AFTER_SHARE)
-    assert set(summary["seconds"]) == {"read", "filter", "svd", "pca", "tsne", "write", "total"}
+    assert set(summary["seconds"]) == {"read", "filter", "svd", "pca", "tsne", "clusters", "write", "total"}
+    assert "communities.csv" in summary["files"] and (sqlite_map.out / "communities.csv").exists()
     assert (sqlite_map.out / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -291,7 +302,7 @@ def test_postgresql_map_separates_planted_communities(pg_url: str, planted: Plan
     result = run_module("map", "--database-url", pg_url, "--out", str(out), "--clusters", module="soundscraping")
     assert result.returncode == 0, result.stderr
     assert_counts_printed(result.stdout)
-    assert "[6/7] k-means clusters" in result.stdout
+    assert "[6/7] k-means communities" in result.stdout
     coords = read_coordinates(out)
     assert set(coords) == planted.kept
     accuracy = neighbour_accuracy(coords, planted.group)
@@ -306,6 +317,53 @@ def test_postgresql_map_separates_planted_communities(pg_url: str, planted: Plan
                      for g in range(GROUPS)) for c in {c for _, c in pairs}) / len(coords)
     print(f"clusters: k = {len({c for _, c in pairs})}, purity {purity:.1%}")
     assert len({c for _, c in pairs}) == GROUPS and purity >= 0.95
+    # Each community is named by its planted hub first: communities.csv, the HTML legend, summary.json.
+    with (out / "communities.csv").open(encoding="utf-8") as fh:
+        found = list(csv.DictReader(fh))
+    assert [int(c["community"]) for c in found] == list(range(GROUPS))
+    page = (out / "map.html").read_text(encoding="utf-8")
+    for c in found:
+        members = [planted.group[i] for i in coords if int(coords[i]["cluster"]) == int(c["community"])]
+        planted_group = max(set(members), key=members.count)
+        assert int(c["size"]) == len(members)
+        assert int(c["central_1_id"]) == HUB + planted_group, c
+        assert c["central_1_name"] == f"Hub {planted_group}" and c["name"].startswith(f"Hub {planted_group}, ")
+        assert float(c["central_1_share"]) == pytest.approx(1.0)  # nobody outside the community likes it
+        assert f'"name":"{c["community"]}: {c["name"]} ({c["size"]})"' in page  # the legend entry
+    summary = json.loads((out / "summary.json").read_text())
+    assert [c["name"] for c in summary["clusters"]["communities"]] == [c["name"] for c in found]
+
+
+def test_umap_gives_the_same_map_twice_and_separates_communities(sqlite_map: MapRun, planted: Planted,
+                                                                  tmp_path: Path) -> None:
+    runs = []
+    for name in ("first", "second"):
+        result = run_module("--database-url", sqlite_map.url, "--out", str(tmp_path / name), "--method", "umap",
+                            "--no-clusters")
+        assert result.returncode == 0, result.stderr
+        assert "[5/6] UMAP to 2-D (seed 0)" in result.stdout
+        runs.append(read_coordinates(tmp_path / name))
+    first, second = runs
+    assert set(first) == planted.kept
+    assert all(first[i][c] == second[i][c] for i in first for c in ("x", "y"))  # the same seed, the same map
+    assert "cluster" not in first[1000]
+    accuracy = neighbour_accuracy(first, planted.group)
+    print(f"UMAP: nearest neighbour in the same community for {accuracy:.1%} of {len(first)} accounts")
+    assert accuracy >= 0.9
+    tsne = read_coordinates(sqlite_map.out)
+    assert any(first[i]["x"] != tsne[i]["x"] for i in first)  # really another method
+    summary = json.loads((tmp_path / "first" / "summary.json").read_text())
+    assert summary["options"]["method"] == "umap" and "umap" in summary["seconds"]
+
+
+def test_factorize_is_numpy_unique_with_inverse() -> None:
+    rng = np.random.default_rng(3)
+    cases = [np.zeros(0, dtype=np.int64), np.array([5]), rng.integers(-3, 3, 50), rng.integers(0, 10**10, 100_000),
+             rng.integers(-(2**62), 2**62, 1000)]  # the last one too wide to pack: numpy's own path
+    for values in cases:
+        unique, inverse = data.factorize(values.astype(np.int64))
+        expected, expected_inverse = np.unique(values, return_inverse=True)
+        assert np.array_equal(unique, expected) and np.array_equal(inverse, expected_inverse.ravel())
 
 
 def test_console_script_is_installed() -> None:
@@ -344,7 +402,9 @@ def test_map_html_works_offline_in_chromium(sqlite_map: MapRun, planted: Planted
             # The PCA view for comparison, and back.
             page.click("#view-toggle")
             pca_x = page.evaluate("Array.from(document.getElementById('map').data[0].x).slice(0, 3)")
-            first = [page.evaluate(f"ACCOUNTS[{i}].id") for i in range(3)]
+            # The first points of the first trace (community 0: a trace per community).
+            first = page.evaluate("""Array.from(document.getElementById('map').data[0].customdata).slice(0, 3)
+                .map(i => ACCOUNTS[i].id)""")
             assert pca_x == [float(coords[i]["pca_x"]) for i in first]
             page.click("#view-toggle")
             # Clicking the point (zoomed in, so no bigger neighbour covers it) opens its profile.
@@ -398,13 +458,13 @@ def test_user_mistakes_are_one_line_not_a_traceback(pg_url: str, sqlite_map: Map
         pg_url: "table soundcloud_interactions does not exist",  # a database without the schema
     }
     for url, message in cases.items():
-        code = community_map.main(["--database-url", url, "--out", str(tmp_path / "out")])
+        code = cli.main(["--database-url", url, "--out", str(tmp_path / "out")])
         assert message in one_line_error((code, capsys.readouterr().err))
-    code = community_map.main(["--database-url", sqlite_map.url, "--out", str(tmp_path), "--like-weight", "-1"])
+    code = cli.main(["--database-url", sqlite_map.url, "--out", str(tmp_path), "--like-weight", "-1"])
     assert "weights >= 0" in one_line_error((code, capsys.readouterr().err))
-    code = community_map.main(["--database-url", sqlite_map.url, "--out", str(blocker / "out")])
+    code = cli.main(["--database-url", sqlite_map.url, "--out", str(blocker / "out")])
     assert "cannot write to --out" in one_line_error((code, capsys.readouterr().err))
     not_a_database = tmp_path / "junk.sqlite3"
     not_a_database.write_bytes(b"this is not a database" * 100)
-    code = community_map.main(["--database-url", f"sqlite:///{not_a_database}", "--out", str(tmp_path / "o")])
+    code = cli.main(["--database-url", f"sqlite:///{not_a_database}", "--out", str(tmp_path / "o")])
     assert "file is not a database" in one_line_error((code, capsys.readouterr().err))

@@ -33,7 +33,7 @@ from soundscraping.sites.soundcloud.frontier import Frontier
 from soundscraping.sites.soundcloud.parsers import classify_artist_ref, parse_interactions, parse_object
 from soundscraping.spider_args import Arg, ArgSpec, integer, lines_of_file, names
 from soundscraping.spiders.base import SoundCloudSpider
-from soundscraping.storage import StorageError, connected, graph_scores, graph_visits
+from soundscraping.storage import StorageError, connected, graph_scores, graph_visits, interaction_weights
 from soundscraping.timestamps import utc_now
 
 # api-v2 list behind each interaction kind.
@@ -91,7 +91,7 @@ class SoundCloudGraphSpider(SoundCloudSpider):
 
     @property
     def weights(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self.settings.getdict("GRAPH_WEIGHTS").items()}
+        return interaction_weights(self.settings.getdict("GRAPH_WEIGHTS"))
 
     # -- start -----------------------------------------------------------------------
 
@@ -199,7 +199,7 @@ class SoundCloudGraphSpider(SoundCloudSpider):
         found = parse_interactions(kind, account, page.collection)
         if found.deleted:
             self.count("soundscraping/graph/deleted_objects", found.deleted)
-        weight = self.weights.get(kind, 1.0)
+        weight = self.weights[kind]
         scraped_at = utc_now()
         users = []
         for user in found.users:

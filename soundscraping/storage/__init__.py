@@ -1,7 +1,8 @@
 """Storage: the dataset's schema (``schema``), rendered for PostgreSQL and
 SQLite (``sql``), the connection that writes batched idempotent upserts
-(``database``), the named queries spiders and commands run (``queries``) and
-the ordered schema migrations (``migrations``).
+(``database``), the named queries spiders and commands run (``queries``;
+the interaction graph's, for the graph crawl and the community map, in
+``graph_queries``) and the ordered schema migrations (``migrations``).
 
 The names other modules use are importable from here as before
 (``from soundscraping.storage import Database, StorageError, TABLES, ...``)."""
@@ -20,13 +21,17 @@ from soundscraping.storage.database import (
     error_line,
     mask_url,
 )
-from soundscraping.storage.queries import (
-    finished_units,
+from soundscraping.storage.graph_queries import (
+    KINDS,
+    InteractionBlock,
     graph_scores,
     graph_visits,
-    tracks_by_id,
-    tracks_to_match,
+    interaction_blocks,
+    interaction_weights,
+    user_names,
+    visited_accounts,
 )
+from soundscraping.storage.queries import finished_units, tracks_by_id, tracks_to_match
 from soundscraping.storage.schema import (
     HISTORY,
     TABLES,
@@ -42,9 +47,10 @@ from soundscraping.storage.schema import (
 from soundscraping.storage.sql import add_columns_sql, column_type, create_sql, upsert_sql
 
 __all__ = [
-    "HISTORY", "TABLES", "Column", "Database", "PostgresDatabase", "Row", "RowsRejected", "SchemaMismatch",
-    "SchemaOutdated", "SchemaTooNew", "SqliteDatabase", "StorageError", "Table", "Values", "add_columns_sql",
-    "cols", "column_type", "connected", "create_sql", "default_database_url", "error_line", "finished_units",
-    "graph_scores", "graph_visits", "history_row",
-    "mask_url", "merge_rows", "merge_values", "tracks_by_id", "tracks_to_match", "upsert_sql",
+    "HISTORY", "KINDS", "TABLES", "Column", "Database", "InteractionBlock", "PostgresDatabase", "Row",
+    "RowsRejected", "SchemaMismatch", "SchemaOutdated", "SchemaTooNew", "SqliteDatabase", "StorageError", "Table",
+    "Values", "add_columns_sql", "cols", "column_type", "connected", "create_sql", "default_database_url",
+    "error_line", "finished_units", "graph_scores", "graph_visits", "history_row", "interaction_blocks",
+    "interaction_weights", "mask_url", "merge_rows", "merge_values", "tracks_by_id", "tracks_to_match",
+    "upsert_sql", "user_names", "visited_accounts",
 ]

@@ -125,6 +125,11 @@ class Database:
         """Rows of a read-only SELECT (``%s`` placeholders on both engines)."""
         raise NotImplementedError
 
+    def stream(self, sql: str, params: tuple[Any, ...] = (), chunk: int = 100_000) -> Iterator[list[tuple[Any, ...]]]:
+        """Rows of a read-only SELECT in lists of at most ``chunk`` rows, never
+        the whole result at once (a server-side cursor on PostgreSQL)."""
+        raise NotImplementedError
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -187,6 +192,20 @@ class PostgresDatabase(Database):
         with self.conn, self.conn.cursor() as cur:
             cur.execute(sql, params)
             return cur.fetchall()
+
+    def stream(self, sql: str, params: tuple[Any, ...] = (), chunk: int = 100_000) -> Iterator[list[tuple[Any, ...]]]:
+        if self.conn is None or self.conn.closed:
+            self.connect()
+        with self.conn:  # one transaction: a named cursor lives inside it
+            with self.conn.cursor() as cur:
+                # Streamed reads are the big aggregations: let a GROUP BY hash
+                # in memory instead of spilling to disk.
+                cur.execute("SET LOCAL work_mem = '256MB'")
+            with self.conn.cursor(name="soundscraping_stream") as cur:
+                cur.itersize = chunk
+                cur.execute(sql, params)
+                while rows := cur.fetchmany(chunk):
+                    yield rows
 
     def close(self) -> None:
         if self.conn is not None:
@@ -255,6 +274,17 @@ class SqliteDatabase(Database):
         assert self.conn is not None
         with self._lock:
             return self.conn.execute(sql.replace("%s", "?"), params).fetchall()
+
+    def stream(self, sql: str, params: tuple[Any, ...] = (), chunk: int = 100_000) -> Iterator[list[tuple[Any, ...]]]:
+        if self.conn is None:
+            self.connect()
+        assert self.conn is not None
+        cur = self.conn.execute(sql.replace("%s", "?"), params)
+        try:
+            while rows := cur.fetchmany(chunk):
+                yield rows
+        finally:
+            cur.close()
 
     @staticmethod
     def _adapt(table: Table, rows: list[Values]) -> Iterable[Values]:

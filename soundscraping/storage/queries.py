@@ -3,7 +3,7 @@ here, in storage, never in a spider.  ``%s`` placeholders on both engines."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from soundscraping.storage.database import Database
@@ -33,25 +33,6 @@ def tracks_to_match(db: Database, searched_before: str | None) -> list[tuple[Any
         params = (searched_before,)
     return db.query(f"{_TRACKS_TO_MATCH} LEFT JOIN beatport_matches m ON m.soundcloud_track_id = t.id "
                     f"WHERE {where}) ORDER BY t.id", params)
-
-
-def graph_visits(db: Database) -> list[tuple[Any, ...]]:
-    """(user_id, position) of every account the graph crawl has visited."""
-    return db.query("SELECT user_id, position FROM soundcloud_graph_visits")
-
-
-def graph_scores(db: Database, weights: Mapping[str, float]) -> list[tuple[Any, ...]]:
-    """(account, score, followers, permalink) of every account that received
-    interactions from visited accounts; score = the sum of their ``weights``
-    (an interaction kind without a weight counts 0)."""
-    case = " ".join("WHEN %s THEN %s" for _ in weights)
-    params = tuple(v for kind, weight in weights.items() for v in (kind, float(weight)))
-    score = f"SUM(CASE i.kind {case} ELSE 0 END)" if weights else "0"
-    return db.query(
-        f"SELECT i.target_user_id, {score}, MAX(u.followers_count), MAX(u.permalink) "
-        "FROM soundcloud_interactions i "
-        "JOIN soundcloud_graph_visits v ON v.user_id = i.source_user_id "
-        "LEFT JOIN soundcloud_users u ON u.id = i.target_user_id GROUP BY i.target_user_id", params)
 
 
 def finished_units(db: Database, spider: str, job: str) -> set[str]:
