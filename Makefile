@@ -15,7 +15,7 @@ SCRAPY_ARGS ?=
 
 install: $(VENV)/.installed
 
-# Everything (tests need the map stack: tests/test_map.py), exact versions with hashes.
+# Everything (tests need the map stack: tests/test_map_e2e.py), exact versions with hashes.
 $(VENV)/.installed: requirements-dev.txt pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --require-hashes -r requirements-dev.txt

@@ -13,9 +13,9 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from replicas.beatport import BeatportReplica, Quirks, build_catalogue
+from replicas.process import start_replica_process, stop_replica_process
 from soundscraping.parsers.beatport import next_data, page_queries, search_results
-from tests.replica.beatport import BeatportReplica, Quirks, build_catalogue
-from tests.replica.process import start_replica_process, stop_replica_process
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
@@ -127,7 +127,7 @@ def test_challenge_is_only_passed_with_a_clearance_bound_to_the_user_agent() -> 
 
 
 def test_command_line_replica_prints_one_json_line() -> None:
-    process, info = start_replica_process("tests.replica.beatport", "--challenge-after", "100")
+    process, info = start_replica_process("replicas.beatport", "--challenge-after", "100")
     try:
         assert set(info) == {"url", "media", "tracks", "build_id"} and info["tracks"] > 400
         robots = get(info["url"], "/robots.txt")

@@ -13,11 +13,11 @@ from typing import Any
 import psycopg2
 import pytest
 
+from replicas.soundcloud import Quirks, SoundCloudReplica, World, WorldConfig, build_world
 from soundscraping.media import media_path
 from soundscraping.parsers.soundcloud import banner_url, image_variant
 from tests.conftest import S3
 from tests.crawl import admin, finish, kill_when, query, run_crawl, start_crawl
-from tests.replica.soundcloud import Quirks, SoundCloudReplica, World, WorldConfig, build_world
 
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
                                     reason="Debian's chromium is not installed (make test installs it)")

@@ -8,8 +8,8 @@ from typing import Any
 
 import psycopg2
 
+from replicas.soundcloud import GraphWorld, GraphWorldConfig, Quirks, SoundCloudReplica
 from tests.crawl import admin, finish, kill_when, query, run_crawl, start_crawl
-from tests.replica.soundcloud import GraphWorld, GraphWorldConfig, Quirks, SoundCloudReplica
 
 FAST = {"RETRY_BACKOFF_BASE": 0.05, "RETRY_BACKOFF_MAX": 0.5, "MEDIA_ENABLED": False}
 
