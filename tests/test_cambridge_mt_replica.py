@@ -16,8 +16,9 @@ import pytest
 import urllib3
 
 from replicas.cambridge_mt import CambridgeReplica, ForumConfig, Library, Quirks, build_forum, load_library
+from replicas.cambridge_mt.cloudflare import cfemail_hex
 from replicas.cambridge_mt.content import BLOCK, StreamFile
-from replicas.cambridge_mt.mybb import render_forum
+from replicas.cambridge_mt.mybb import cf_text, render_forum
 from tests.fixtures import CAMBRIDGE_FID6_PAGE
 
 http = urllib3.PoolManager(retries=False)
@@ -141,3 +142,21 @@ def test_genre_page_rows_as_the_real_page_writes_them(library: Library) -> None:
     same = [fid for fid in real if fid in ours and unescape(ours[fid]) == unescape(real[fid])]
     assert len(same) >= 100 and any("'" in real[fid] for fid in same)
     assert {fid: ours[fid] for fid in same} == {fid: real[fid] for fid in same}
+
+
+def test_cloudflare_email_is_the_references_xor_form() -> None:
+    """§2.4: data-cfemail is hex, its first byte the XOR key of the UTF-8 bytes
+    after it; the replica hides every e-mail-like name that way, with
+    ``[email&#160;protected]`` as the text (decoded here by hand, not by the spider)."""
+    assert cfemail_hex("mixer.joe@gmail.com", 0x5A) == "5a3733223f287430353f1a3d373b333674393537"
+    raw = bytes.fromhex(cfemail_hex("杨晨@example.cn", 0x33))
+    assert raw[0] == 0x33 and bytes(b ^ 0x33 for b in raw[1:]).decode("utf-8") == "杨晨@example.cn"
+    with pytest.raises(ValueError, match="one byte"):
+        cfemail_hex("a@b.cd", 256)
+    hidden = cf_text("mail mixer.joe@gmail.com & co")
+    data = re.search(r'<a href="/cdn-cgi/l/email-protection" class="__cf_email__" data-cfemail="([0-9a-f]+)">'
+                     r"\[email&#160;protected\]</a>", hidden)
+    assert data and hidden.startswith("mail ") and hidden.endswith(" &amp; co")
+    raw = bytes.fromhex(data.group(1))
+    assert raw[0] != 0 and bytes(b ^ raw[0] for b in raw[1:]) == b"mixer.joe@gmail.com"
+    assert "<span class=\"__cf_email__\"" in cf_text("x@y.org", in_link=True)

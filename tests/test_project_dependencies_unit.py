@@ -75,6 +75,14 @@ def test_every_import_of_replicas_tests_and_scripts_is_declared() -> None:
     assert undeclared == {}
 
 
+def test_the_replicas_never_import_the_product() -> None:
+    """A replica that borrowed the spider's code (a codec, a parser) would
+    cancel that code's bugs out of the tests: replicas/ stands alone."""
+    borrowed = sorted(str(path.relative_to(REPO)) for path in (REPO / "replicas").rglob("*.py")
+                      if re.search(r"^\s*(from|import)\s+soundscraping\b", path.read_text(encoding="utf-8"), re.M))
+    assert borrowed == []
+
+
 def test_map_modules_are_the_map_extra() -> None:
     assert set().union(*(distributions(m) for m in MAP_MODULES)) == MAP
 

@@ -223,6 +223,8 @@ def test_scrapyd_deploy_and_crawl(pg_url: str, egg: Path, scrapyd: Scrapyd, tmp_
                    "middlewares", "extensions", "parsers/soundcloud"):
         assert f"soundscraping/{module}.py" in names, f"soundscraping/{module}.py missing from the egg: {sorted(names)}"
     assert "[scrapy]" in entry_points and "settings = soundscraping.settings" in entry_points, entry_points
+    # Only the product: the replicas, tests and scripts stay in the checkout.
+    assert {name.split("/")[0] for name in names} == {"soundscraping", "EGG-INFO"}, sorted(names)
 
     # 2. Deploy through scrapy.cfg's default [deploy] target (url = $SCRAPYD_URL).
     deploy = run([BIN / "scrapyd-deploy", "-p", PROJECT, "--version", VERSION, f"--egg={egg}"],

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 
+from replicas.cambridge_mt.cloudflare import cfemail_hex, cfemail_key
 from replicas.cambridge_mt.world import (
     ROOT_FID,
     ROOT_NAME,
@@ -27,7 +28,6 @@ from replicas.cambridge_mt.world import (
     Thread,
     User,
 )
-from soundscraping.parsers.cambridge_mt import encode_cfemail
 
 __all__ = ["POSTS_PER_PAGE", "THREADS_PER_PAGE", "cf_text", "mybb_date", "render_forum", "render_index", "render_thread"]
 
@@ -52,8 +52,7 @@ def cf_text(text: str, in_link: bool = False) -> str:
     out, pos = [], 0
     for m in _EMAIL.finditer(text):
         out.append(_html(text[pos:m.start()]))
-        key = 0x20 + (sum(map(ord, m.group(0))) % 0xD0)
-        data = encode_cfemail(m.group(0), key)
+        data = cfemail_hex(m.group(0), cfemail_key(m.group(0)))
         if in_link:
             out.append(f'<span class="__cf_email__" data-cfemail="{data}">[email&#160;protected]</span>')
         else:
