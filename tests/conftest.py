@@ -15,6 +15,19 @@ import pytest
 
 from tests.crawl import PG_ADMIN, admin
 
+LAYERS = ("unit", "replica", "e2e")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its layer, read from its file name
+    (``test_<site>[_<topic>]_<layer>.py``): the name is the one place it is said."""
+    for item in items:
+        layer = item.path.stem.rsplit("_", 1)[-1]
+        if layer not in LAYERS:
+            raise pytest.UsageError(f"{item.path.name}: a test file is named test_<site>[_<topic>]_<layer>.py, "
+                                    f"layer one of {', '.join(LAYERS)}")
+        item.add_marker(layer)
+
 
 def free_port() -> int:
     with socket.socket() as s:

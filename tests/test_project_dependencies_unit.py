@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from functools import cache
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -51,8 +52,14 @@ def imported_modules(folder: str) -> dict[str, set[str]]:
     return found
 
 
+@cache
+def installed() -> dict[str, list[str]]:
+    """Top-level module -> distributions (one scan of site-packages: it is slow)."""
+    return packages_distributions()
+
+
 def distributions(module: str) -> set[str]:
-    return {canonical(d) for d in packages_distributions().get(module, [])}
+    return {canonical(d) for d in installed().get(module, [])}
 
 
 def test_every_crawler_import_is_a_runtime_dependency() -> None:
