@@ -10,24 +10,18 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from soundscraping import settings as project_settings
 from soundscraping.items import SoundCloudTrack, SoundCloudUser
 from soundscraping.spiders.soundcloud_artists import SoundCloudArtistsSpider
+from tests.utils import make_spider
 
 API = "https://api-v2.soundcloud.com"
 ARTIST = 42
 
 
 def spider() -> SoundCloudArtistsSpider:
-    # The project's settings, less the reactor and download handlers (for
-    # real crawls; these callbacks need neither).
-    project = {k: getattr(project_settings, k) for k in dir(project_settings)
-               if k.isupper() and k not in ("TWISTED_REACTOR", "DOWNLOAD_HANDLERS")}
-    crawler = get_crawler(SoundCloudArtistsSpider, settings_dict=project)
-    return SoundCloudArtistsSpider.from_crawler(crawler, artists="someone")
+    return make_spider(SoundCloudArtistsSpider, artists="someone")
 
 
 def track(tid: int, owner: int) -> dict[str, Any]:
