@@ -31,6 +31,8 @@ UA = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, 
 LIBRARY_SONGS = 8
 BEATPORT_TRACK = 20613902  # "Sakura", the track the Beatport replica test reads too
 FORUM_SEED = 2
+# The forum's clock (relative dates are relative to it): the tests send it as the Date header.
+FORUM_NOW = 1764547200  # 2025-12-01T00:00:00Z
 
 
 def save(relpath: str, text: str) -> None:
@@ -47,12 +49,13 @@ def cambridge() -> None:
         picked += [next(s for s in library.songs if wanted(s))]
     small = library.subset([s for i, s in enumerate(picked) if all(s is not t for t in picked[:i])])
     save("cambridge_mt/replica_library_page.html", render_library(small))
-    forum = build_forum(library, ForumConfig(seed=FORUM_SEED))
-    # The song forum with the most threads (several list pages), and its longest thread with attachments.
+    forum = build_forum(library, ForumConfig(seed=FORUM_SEED, now=FORUM_NOW))
+    # The song forum with the most threads (several list pages), and the longest thread with
+    # attachments on its first page (several pages of posts).
     song_forum = max(forum.song_forums.values(), key=lambda sf: len(sf.threads))
     save(f"cambridge_mt/replica_forumdisplay_fid{song_forum.fid}.html",
          render_forum(forum, song_forum.fid, 1, forum.now, None))
-    thread = max((t for t in song_forum.threads if any(p.attachments for p in t.posts[:10])),
+    thread = max((t for t in forum.threads.values() if any(p.attachments for p in t.posts[:10])),
                  key=lambda t: len(t.posts))
     save(f"cambridge_mt/replica_showthread_tid{thread.tid}.html", render_thread(forum, library, thread.tid, 1,
                                                                                    forum.now))
