@@ -19,7 +19,7 @@ from tests.fixtures import fixture
 
 SpiderT = TypeVar("SpiderT", bound=Spider)
 
-__all__ = ["fake_response", "items_of", "make_spider", "requests_of"]
+__all__ = ["fake_response", "items_of", "make_spider", "project_settings_dict", "requests_of"]
 
 
 def fake_response(fixture_path: str, url: str | None = None, meta: dict[str, Any] | None = None, *,
@@ -58,13 +58,17 @@ def fake_response(fixture_path: str, url: str | None = None, meta: dict[str, Any
 
 
 def make_spider(spidercls: type[SpiderT], settings: dict[str, Any] | None = None, **kwargs: Any) -> SpiderT:
-    """``spidercls.from_crawler(get_crawler(...))`` with the project's settings
-    (less the reactor and download handlers: callbacks need neither), so
+    """``spidercls.from_crawler(get_crawler(...))`` with the project's settings, so
     ``spider.settings``, ``spider.crawler.stats`` and signals are real."""
-    project = {k: getattr(project_settings, k) for k in dir(project_settings)
-               if k.isupper() and k not in ("TWISTED_REACTOR", "DOWNLOAD_HANDLERS")}
-    crawler = get_crawler(spidercls, settings_dict={**project, **(settings or {})})
+    crawler = get_crawler(spidercls, settings_dict={**project_settings_dict(), **(settings or {})})
     return spidercls.from_crawler(crawler, **kwargs)
+
+
+def project_settings_dict() -> dict[str, Any]:
+    """soundscraping.settings, less the reactor and download handlers (a real
+    crawl's; components tested in-process need neither)."""
+    return {k: getattr(project_settings, k) for k in dir(project_settings)
+            if k.isupper() and k not in ("TWISTED_REACTOR", "DOWNLOAD_HANDLERS")}
 
 
 def requests_of(output: Iterable[Any]) -> list[Request]:
