@@ -5,14 +5,14 @@ and the match row; no match records no_match; a challenge stops the crawl."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from scrapy.exceptions import CloseSpider
 
 from soundscraping.items import BeatportMatch, BeatportTrack
 from soundscraping.spiders.beatport_tracks import BeatportTracksSpider
-from tests.utils import fake_response, items_of, make_spider, requests_of
+from tests.utils import fake_response, items_of, make_spider, query_params, requests_of
 
 BASE = "https://www.beatport.com"
 SEARCH = "beatport/replica_search_tracks.html"  # q="Locklead Sakura": 17 results, Sakura (Original Mix) first
@@ -31,7 +31,7 @@ def test_search_request_asks_for_the_cleaned_title() -> None:
     request = s.search_request(target)
     url = urlsplit(request.url)
     assert f"{url.scheme}://{url.netloc}{url.path}" == f"{BASE}/search/tracks"
-    assert parse_qs(url.query) == {"q": [target.queries[0]], "page": ["1"], "per-page": ["25"]}
+    assert query_params(request.url) == {"q": [target.queries[0]], "page": ["1"], "per-page": ["25"]}
     assert "Sakura" in target.queries[0] and "[" not in target.queries[0]
     assert request.callback == s.parse_search and request.errback == s.request_failed and request.dont_filter
     assert request.meta == {"target": target, "query": target.queries[0], "track_id": SOUNDCLOUD_ID}

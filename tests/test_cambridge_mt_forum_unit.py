@@ -6,14 +6,13 @@ threads to their posts, mixes and later pages."""
 from __future__ import annotations
 
 from email.utils import formatdate
-from urllib.parse import parse_qs, urlsplit
 
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from soundscraping.items import CmtForumPost, CmtForumThread, CmtMix
 from soundscraping.spiders.cambridge_forum import CambridgeForumSpider
-from tests.utils import fake_response, items_of, make_spider, requests_of
+from tests.utils import fake_response, items_of, make_spider, query_params, requests_of
 
 FORUM = "https://discussion.cambridge-mt.com"
 GENRE_PAGE = "cambridge_mt/discussion_forumdisplay_fid6_RockPunkMetal_2024-03-19.html"
@@ -26,9 +25,6 @@ SAVED_AT = {"Date": formatdate(1764547200, usegmt=True)}
 def spider(**kwargs: str) -> CambridgeForumSpider:
     return make_spider(CambridgeForumSpider, **kwargs)
 
-
-def params(url: str) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(url).query)
 
 
 def test_a_genre_forum_leads_to_every_song_forum() -> None:
@@ -88,7 +84,7 @@ def test_download_mixes_keeps_the_attachments() -> None:
     thread = CmtForumThread(tid=349, forum_fid=439)
     out = list(s.parse_thread(fake_response(THREAD, request=s.thread_request(thread), headers=SAVED_AT)))
     assert [m.file_urls for m in items_of(out, CmtMix)] == [[m.url] for m in items_of(out, CmtMix)]
-    assert all(params(m.url)["aid"] for m in items_of(out, CmtMix))
+    assert all(query_params(m.url)["aid"] for m in items_of(out, CmtMix))
 
 
 def test_a_thread_that_cannot_be_read_keeps_its_list_row() -> None:

@@ -4,12 +4,12 @@ asks for next (URL, callback, meta)."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from soundscraping.items import SoundCloudComment, SoundCloudTrack, SoundCloudUser
 from soundscraping.spiders.soundcloud_artists import SoundCloudArtistsSpider
 from tests.fixtures import response_json
-from tests.utils import fake_response, items_of, make_spider, requests_of
+from tests.utils import fake_response, items_of, make_spider, query_params, requests_of
 
 API = "https://api-v2.soundcloud.com"
 PROFILE = "soundcloud/newpipe-mocks/soundcloudchannelextractor/dubmatix/generated_mock_4.json"
@@ -23,18 +23,15 @@ def spider() -> SoundCloudArtistsSpider:
     return make_spider(SoundCloudArtistsSpider, artists="dubmatix")
 
 
-def query(url: str) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(url).query)
-
 
 def test_a_permalink_is_resolved_and_a_name_is_searched() -> None:
     s = spider()
     resolve = s.artist_request("dubmatix")
-    assert resolve.url.startswith(f"{API}/resolve?") and query(resolve.url)["url"] == ["https://soundcloud.com/dubmatix"]
+    assert resolve.url.startswith(f"{API}/resolve?") and query_params(resolve.url)["url"] == ["https://soundcloud.com/dubmatix"]
     assert resolve.callback == s.parse_artist
     assert resolve.meta == {"artist": "dubmatix", "handle_httpstatus_list": [404]}
     search = s.artist_request("Lil Uzi Vert")
-    assert search.url.startswith(f"{API}/search/users?") and query(search.url)["q"] == ["Lil Uzi Vert"]
+    assert search.url.startswith(f"{API}/search/users?") and query_params(search.url)["q"] == ["Lil Uzi Vert"]
     assert search.callback == s.parse_artist_search and search.meta == {"artist": "Lil Uzi Vert"}
 
 
@@ -44,7 +41,7 @@ def test_profile_asks_for_the_tracks_with_the_profile_riding_along() -> None:
     assert items_of(out) == [], "the profile is stored once its tracks say whether they are complete"
     (tracks,) = requests_of(out)
     assert urlsplit(tracks.url).path == "/users/542134/tracks"
-    assert query(tracks.url)["limit"] == ["200"] and query(tracks.url)["linked_partitioning"] == ["1"]
+    assert query_params(tracks.url)["limit"] == ["200"] and query_params(tracks.url)["linked_partitioning"] == ["1"]
     assert tracks.callback == s.parse_tracks and tracks.errback == s.on_tracks_error
     profile = tracks.meta["artist_profile"]
     assert isinstance(profile, SoundCloudUser) and profile.full_profile
@@ -104,10 +101,10 @@ def test_track_page_yields_tracks_their_author_once_comment_requests_and_the_nex
     assert [r.meta["track_id"] for r in comments] == with_comments and len(with_comments) == 19
     for request, track_id in zip(comments, with_comments, strict=True):
         assert urlsplit(request.url).path == f"/tracks/{track_id}/comments"
-        assert query(request.url)["threaded"] == ["0"] and request.callback == s.parse_comments
+        assert query_params(request.url)["threaded"] == ["0"] and request.callback == s.parse_comments
         assert request.meta == {"artist": "liluzivert", "track_id": track_id}
     assert next_page.url.startswith(recorded["next_href"]) and next_page.callback == s.parse_tracks
-    assert query(next_page.url)["client_id"] == ["CkCiIyf14rHi27fhk7HxhPOzc85okfSJ"], "the answer's client_id"
+    assert query_params(next_page.url)["client_id"] == ["CkCiIyf14rHi27fhk7HxhPOzc85okfSJ"], "the answer's client_id"
     assert next_page.errback == s.on_tracks_error
     assert {k: next_page.meta[k] for k in ("user_id", "tracks_route", "tracks_seen", "tracks_via")} == {
         "user_id": 10494998, "tracks_route": "tracks", "tracks_seen": 20, "tracks_via": "impersonate"}

@@ -6,12 +6,12 @@ last list records the visit and starts the best-scored account next."""
 from __future__ import annotations
 
 from collections import Counter
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from soundscraping.items import GraphVisit, InteractionPage, SoundCloudUser
 from soundscraping.spiders.soundcloud_graph import LISTS, SoundCloudGraphSpider
 from tests.fixtures import response_json
-from tests.utils import fake_response, items_of, make_spider, requests_of
+from tests.utils import fake_response, items_of, make_spider, query_params, requests_of
 
 MOCKS = "soundcloud/newpipe-mocks/"
 PROFILE = MOCKS + "soundcloudchannelextractor/dubmatix/generated_mock_4.json"
@@ -40,7 +40,7 @@ def test_seed_profile_is_stored_and_starts_its_visit() -> None:
     for request in requests:
         kind = request.meta["kind"]
         assert urlsplit(request.url).path == LISTS[kind].format(id=542134)
-        assert parse_qs(urlsplit(request.url).query)["limit"] == ["30"], "never more than per_kind_limit"
+        assert query_params(request.url)["limit"] == ["30"], "never more than per_kind_limit"
         assert request.callback == s.parse_list and request.errback == s.list_failed
         assert request.meta == {"account": 542134, "kind": kind, "remaining": 30}
     assert 542134 in s.visits and s.frontier.followers[542134] == 2775276
@@ -58,7 +58,7 @@ def test_a_likes_page_is_one_interaction_page_and_asks_for_what_remains() -> Non
     assert {u.id for u in page.users} == {user for user, _ in liked} and all(u.file_urls == [] for u in page.users)
     (next_page,) = requests_of(out)
     assert next_page.url.split("?")[0] == recorded["next_href"].split("?")[0]
-    assert parse_qs(urlsplit(next_page.url).query)["limit"] == ["11"], "30 per kind, 19 already read"
+    assert query_params(next_page.url)["limit"] == ["11"], "30 per kind, 19 already read"
     assert next_page.callback == s.parse_list and next_page.errback == s.list_failed
     assert {k: next_page.meta[k] for k in ("account", "kind", "remaining")} == {
         "account": 30854092, "kind": "like", "remaining": 11}

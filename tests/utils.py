@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 from scrapy import Request, Spider
 from scrapy.http import HtmlResponse, Response, TextResponse
@@ -19,7 +20,7 @@ from tests.fixtures import fixture
 
 SpiderT = TypeVar("SpiderT", bound=Spider)
 
-__all__ = ["fake_response", "items_of", "make_spider", "project_settings_dict", "requests_of"]
+__all__ = ["fake_response", "items_of", "make_spider", "project_settings_dict", "query_params", "requests_of"]
 
 
 def fake_response(fixture_path: str, url: str | None = None, meta: dict[str, Any] | None = None, *,
@@ -69,6 +70,11 @@ def project_settings_dict() -> dict[str, Any]:
     crawl's; components tested in-process need neither)."""
     return {k: getattr(project_settings, k) for k in dir(project_settings)
             if k.isupper() and k not in ("TWISTED_REACTOR", "DOWNLOAD_HANDLERS")}
+
+
+def query_params(url: str) -> dict[str, list[str]]:
+    """A request URL's query, parsed (``{"limit": ["200"], ...}``)."""
+    return parse_qs(urlsplit(url).query)
 
 
 def requests_of(output: Iterable[Any]) -> list[Request]:
