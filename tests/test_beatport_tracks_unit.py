@@ -12,7 +12,7 @@ from scrapy.exceptions import CloseSpider
 
 from soundscraping.items import BeatportMatch, BeatportTrack
 from soundscraping.spiders.beatport_tracks import BeatportTracksSpider
-from tests.utils import fake_response, items_of, make_spider, query_params, requests_of
+from tests.utils import fake_response, items_of, make_spider, query_params, requests_of, start_requests_of
 
 BASE = "https://www.beatport.com"
 SEARCH = "beatport/replica_search_tracks.html"  # q="Locklead Sakura": 17 results, Sakura (Original Mix) first
@@ -23,6 +23,18 @@ SOUNDCLOUD_ID = 777
 
 def spider() -> BeatportTracksSpider:
     return make_spider(BeatportTracksSpider, {"STORAGE_ENABLED": False})
+
+
+def test_a_query_run_stores_the_track_without_a_match_row() -> None:
+    s = make_spider(BeatportTracksSpider, {"STORAGE_ENABLED": False}, query="Locklead - Sakura")
+    (search,) = start_requests_of(s)
+    assert search.callback == s.parse_search and search.meta["song"] == "Locklead - Sakura"
+    assert "track_id" not in search.meta, "an ad-hoc query has no SoundCloud track"
+    out = list(s.parse_search(fake_response(SEARCH, request=search)))
+    (page_request,) = out
+    stored = list(s.parse_track(fake_response(TRACK, request=page_request)))
+    assert [(t.id, t.soundcloud_track_id) for t in items_of(stored, BeatportTrack)] == [(20613902, None)]
+    assert items_of(stored, BeatportMatch) == []
 
 
 def test_search_request_asks_for_the_cleaned_title() -> None:

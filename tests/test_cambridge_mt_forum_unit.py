@@ -12,7 +12,7 @@ from twisted.python.failure import Failure
 
 from soundscraping.items import CmtForumPost, CmtForumThread, CmtMix
 from soundscraping.spiders.cambridge_forum import CambridgeForumSpider
-from tests.utils import fake_response, items_of, make_spider, query_params, requests_of
+from tests.utils import fake_response, items_of, make_spider, query_params, requests_of, start_requests_of
 
 FORUM = "https://discussion.cambridge-mt.com"
 GENRE_PAGE = "cambridge_mt/discussion_forumdisplay_fid6_RockPunkMetal_2024-03-19.html"
@@ -25,6 +25,12 @@ SAVED_AT = {"Date": formatdate(1764547200, usegmt=True)}
 def spider(**kwargs: str) -> CambridgeForumSpider:
     return make_spider(CambridgeForumSpider, **kwargs)
 
+
+
+def test_start_is_the_root_category_or_the_forums_given() -> None:
+    (root,) = start_requests_of(spider())
+    assert root.url == f"{FORUM}/forumdisplay.php?fid=184" and root.meta == {"fid": 184, "page": 1}
+    assert [r.meta["fid"] for r in start_requests_of(spider(forums="6, 7;6"))] == [6, 7]
 
 
 def test_a_genre_forum_leads_to_every_song_forum() -> None:

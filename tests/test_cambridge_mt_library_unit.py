@@ -9,10 +9,18 @@ import pytest
 
 from soundscraping.items import CmtSong
 from soundscraping.spiders.cambridge_mt import CambridgeMtSpider
-from tests.utils import fake_response, items_of, make_spider, requests_of
+from tests.utils import fake_response, items_of, make_spider, requests_of, start_requests_of
 
 URL = "https://www.cambridge-mt.com/ms3/mtk/"
 LIBRARY = "cambridge_mt/replica_library_page.html"
+
+
+def test_start_asks_for_the_library_page_and_refuses_an_unknown_mode() -> None:
+    s = make_spider(CambridgeMtSpider, {"CAMBRIDGE_MT_URL": URL})
+    (first,) = start_requests_of(s)
+    assert first.url == URL and first.callback == s.parse_library and first.dont_filter
+    with pytest.raises(ValueError, match="download must be one of none, previews, all"):
+        make_spider(CambridgeMtSpider, download="everything")
 
 
 def songs(download: str) -> tuple[CambridgeMtSpider, dict[str, CmtSong]]:

@@ -5,6 +5,7 @@ crawler with the project's settings, so its callbacks can be called directly."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +21,8 @@ from tests.fixtures import fixture
 
 SpiderT = TypeVar("SpiderT", bound=Spider)
 
-__all__ = ["fake_response", "items_of", "make_spider", "project_settings_dict", "query_params", "requests_of"]
+__all__ = ["fake_response", "items_of", "make_spider", "project_settings_dict", "query_params", "requests_of",
+           "start_requests_of"]
 
 
 def fake_response(fixture_path: str, url: str | None = None, meta: dict[str, Any] | None = None, *,
@@ -84,3 +86,12 @@ def requests_of(output: Iterable[Any]) -> list[Request]:
 def items_of(output: Iterable[Any], cls: type | tuple[type, ...] = object) -> list[Any]:
     """The items of a callback's output (everything that is not a Request), of ``cls``."""
     return [x for x in output if not isinstance(x, Request) and isinstance(x, cls)]
+
+
+def start_requests_of(spider: Spider) -> list[Any]:
+    """What the spider's async ``start()`` yields (run on a fresh event loop;
+    for start methods that need no engine)."""
+    async def collect() -> list[Any]:
+        return [x async for x in spider.start()]
+
+    return asyncio.run(collect())
