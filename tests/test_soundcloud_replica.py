@@ -476,6 +476,7 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.e2e  # a real Chromium
 @pytest.mark.skipif(_chromium() is None, reason="needs playwright and a chromium binary")
 def test_datadome_passes_in_a_real_browser(sc: SoundCloudReplica, world: World) -> None:
     from playwright.sync_api import sync_playwright
