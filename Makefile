@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 ARTISTS ?=
 SCRAPY_ARGS ?=
 
-.PHONY: install install-crawler lock chromium services crawl test test-fast demo bench bench-map bench-graph lint deploy clean
+.PHONY: install install-crawler lock chromium services crawl test test-fast demo bench bench-resume bench-map bench-graph lint deploy clean
 
 install: $(VENV)/.installed
 
@@ -72,6 +72,9 @@ demo: install chromium
 
 bench: install services
 	$(PY) scripts/bench_artists.py
+
+bench-resume: install services
+	$(PY) scripts/bench_resume.py
 
 bench-map: install services
 	$(PY) scripts/bench_map.py

@@ -5,6 +5,7 @@ anti-bot challenges, ``N/SECONDS`` rate arguments, and the command-line
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import hmac
 import json
@@ -40,6 +41,59 @@ class Stats(dict):  # type: ignore[type-arg]
             raise
         self.incr(f"status_{resp.status}")
         return resp
+
+
+class Hold:
+    """One request held by the replica until the test releases it: a fault
+    test acts at a known point of the crawl instead of racing the clock."""
+
+    def __init__(self, match: Callable[[web.Request], bool]) -> None:
+        self.match = match
+        self.taken = False  # a request matched (later matches pass)
+        self._arrived = threading.Event()
+        self._released = threading.Event()
+
+    def wait_arrived(self, timeout: float = 120) -> None:
+        if not self._arrived.wait(timeout):
+            raise AssertionError("the held request never arrived")
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def wait_released(self) -> None:
+        self._arrived.set()
+        while not self._released.is_set():
+            await asyncio.sleep(0.01)
+
+
+class Holds:
+    """A replica's held requests (aiohttp middleware ``middleware``)."""
+
+    def __init__(self) -> None:
+        self._holds: list[Hold] = []
+        self._lock = threading.Lock()
+
+    def hold(self, match: Callable[[web.Request], bool]) -> Hold:
+        """Hold the first request for which ``match(request)`` is true."""
+        hold = Hold(match)
+        with self._lock:
+            self._holds.append(hold)
+        return hold
+
+    def release_all(self) -> None:
+        with self._lock:
+            for hold in self._holds:
+                hold.release()
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        with self._lock:
+            hold = next((h for h in self._holds if not h.taken and h.match(request)), None)
+            if hold is not None:
+                hold.taken = True
+        if hold is not None:
+            await hold.wait_released()
+        return await handler(request)
 
 
 class Signer:

@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from replicas.process import start_replica_process, stop_replica_process  # noqa: E402
-from tests.crawl import admin, crawl_command  # noqa: E402
+from tests.crawl import REPLICA_BUDGETS, admin, crawl_command  # noqa: E402
 
 
 def replica_stats(info: dict) -> dict:
@@ -61,7 +61,7 @@ def timed_crawl(label: str, workdir: Path, artists_file: Path, env: dict[str, st
     stats_file = workdir / f"{label}.stats.json"
     cmd = crawl_command("soundcloud_artists", {"artists_file": str(artists_file)},
                         {"STATS_FILE": stats_file, "LOG_FILE": workdir / f"{label}.log", "LOG_LEVEL": "INFO",
-                         "MEDIA_ENABLED": "False", "LOGSTATS_INTERVAL": 10, **settings})
+                         "MEDIA_ENABLED": "False", "LOGSTATS_INTERVAL": 10, **REPLICA_BUDGETS, **settings})
     before = replica_stats(info)
     start = time.monotonic()
     process = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env})

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from replicas.process import start_replica_process, stop_replica_process  # noqa: E402
-from tests.crawl import admin, crawl_command, query  # noqa: E402
+from tests.crawl import REPLICA_BUDGETS, admin, crawl_command, query  # noqa: E402
 
 
 def main() -> None:
@@ -52,7 +52,7 @@ def main() -> None:
             "seeds": ",".join(info["seeds"][:3]), "max_accounts": str(opts.accounts),
             "min_followers": "250", "per_kind_limit": str(opts.per_kind_limit)},
             {"DATABASE_URL": database_url, "STATS_FILE": stats_file, "LOG_FILE": log_file, "LOG_LEVEL": "INFO",
-             "MEDIA_ENABLED": "False", "GRAPH_PROGRESS_INTERVAL": 20,
+             "MEDIA_ENABLED": "False", "GRAPH_PROGRESS_INTERVAL": 20, **REPLICA_BUDGETS,
              **dict(item.split("=", 1) for item in opts.set)})
         env = {**os.environ, "SOUNDCLOUD_URL": info["web"], "SOUNDCLOUD_API_URL": info["api"]}
         start = time.monotonic()

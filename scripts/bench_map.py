@@ -116,7 +116,7 @@ def load(database_url: str, graph: dict[str, np.ndarray]) -> None:
             mask = graph["kind"] == code
             copy_binary(cur, kind, {k: graph[k][mask] for k in ("source", "target", "object", "when")})
     conn.close()
-    db.ensure_schema()  # recreates the indexes
+    db.create_tables(TABLES.values())  # recreates the indexes
     visits = TABLES["soundcloud_graph_visits"].column_names
     db.write({"soundcloud_graph_visits": [
         tuple({"user_id": int(u), "position": i}.get(c) for c in visits) for i, u in enumerate(graph["accounts"])]})

@@ -22,8 +22,8 @@ sys.path.insert(0, str(REPO))
 
 from replicas.beatport import build_catalogue, labelled_uploads  # noqa: E402
 from replicas.process import start_replica_process, stop_replica_process  # noqa: E402
-from soundscraping.pipelines import utc_now  # noqa: E402
 from soundscraping.storage import Database  # noqa: E402
+from soundscraping.timestamps import utc_now  # noqa: E402
 from tests.crawl import run_crawl  # noqa: E402
 
 

@@ -1,7 +1,8 @@
 """``soundscraping <command>`` (the console script) and ``python -m soundscraping``.
 
 Commands: ``map`` -- the community map of the interaction graph (see
-``soundscraping.map``).  Crawls run through ``scrapy crawl``.
+``soundscraping.map``); ``db status`` / ``db upgrade`` -- schema migrations
+(see ``soundscraping.storage.migrations``).  Crawls run through ``scrapy crawl``.
 """
 
 from __future__ import annotations
@@ -27,13 +28,18 @@ def main(argv: Sequence[str] | None = None) -> int:
               "pip install -e '.[map]' in the checkout, or `make install`", file=sys.stderr)
         return 2
     from soundscraping import map as community_map
+    from soundscraping.storage.migrations import cli as db_cli
 
     parser = argparse.ArgumentParser(prog="soundscraping", description="soundscraping tools (crawls: scrapy crawl)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     map_parser = commands.add_parser("map", help="draw the community map of the interaction graph",
                                      description=community_map.build_parser().description)
     community_map.add_arguments(map_parser)
+    db_parser = commands.add_parser("db", help="the database schema: status, upgrade (migrations)")
+    db_cli.add_arguments(db_parser)
     args = parser.parse_args(argv)
+    if args.command == "db":
+        return db_cli.run_cli(args)
     return community_map.run_cli(args)
 
 

@@ -13,9 +13,12 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from soundscraping.outcome import final_reason
+
 logger = logging.getLogger(__name__)
 
 _STATE = ("requests.queue", "requests.seen", "spider.state")
+CLEAN_RESUME = "soundscraping/jobdir/clean_resume"
 
 
 class JobDirGuard:
@@ -36,6 +39,10 @@ class JobDirGuard:
         self.marker = jobdir / self.MARKER
         if self.marker.exists():
             self._set_aside_stale_state()
+        elif (jobdir / "requests.queue").exists():
+            # A clean stop's saved queue: Scrapy carries on with it, so
+            # requests run that this process never counted (units.py).
+            crawler.stats.set_value(CLEAN_RESUME, 1)
         jobdir.mkdir(parents=True, exist_ok=True)
         self.marker.write_text(str(time.time()))
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -86,7 +93,7 @@ class StatsFile:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = dict(self.crawler.stats.get_stats())
-        stats["finish_reason"] = reason
+        stats["finish_reason"] = final_reason(reason, stats)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(stats, indent=1, sort_keys=True, default=str), encoding="utf-8")
 

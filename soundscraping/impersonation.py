@@ -11,7 +11,7 @@ a new TLS connection) for every request.  This one keeps one session per
 impersonation target for the whole crawl, so connections are reused (a few
 TLS handshakes per crawl instead of one per request).
 
-Cookies stay in Scrapy's jar (soundscraping.cookies): the session's own
+Cookies stay in Scrapy's jar (soundscraping.middlewares.cookies): the session's own
 cookie store is off, and the Cookie header Scrapy built is sent as it is.
 """
 

@@ -1,6 +1,8 @@
 """Typed items.  One dataclass per stored table; pipelines read them through
-itemadapter.  ``table`` names the destination table and ``key`` its identity
-(what dedupe and the upsert conflict on)."""
+itemadapter.  ``table`` names the destination table; its columns and its
+identity (what dedupe and the upsert conflict on) are that table's in
+``storage.TABLES``, the one source (tests/test_items_tables.py checks that
+every item's fields are its table's columns)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from typing import Any, ClassVar
 @dataclass
 class SoundCloudUser:
     table: ClassVar[str] = "soundcloud_users"
-    key: ClassVar[tuple[str, ...]] = ("id",)
 
     id: int
     permalink: str | None = None
@@ -30,11 +31,11 @@ class SoundCloudUser:
     # False for the "mini" users embedded in tracks and comments: their
     # missing fields must never erase what a full profile filled.
     full_profile: bool = False
+    scraped_at: str | None = None
     # Artists crawled by soundcloud_artists: True when every public track was
     # read (/tracks or the stream of posts), False when only the partial
     # /toptracks answered (or nothing did); None for users not crawled so.
     tracks_complete: bool | None = None
-    scraped_at: str | None = None
     file_urls: list[str] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
 
@@ -42,7 +43,6 @@ class SoundCloudUser:
 @dataclass
 class SoundCloudTrack:
     table: ClassVar[str] = "soundcloud_tracks"
-    key: ClassVar[tuple[str, ...]] = ("id",)
 
     id: int
     user_id: int | None = None
@@ -66,7 +66,6 @@ class SoundCloudTrack:
 @dataclass
 class SoundCloudComment:
     table: ClassVar[str] = "soundcloud_comments"
-    key: ClassVar[tuple[str, ...]] = ("id",)
 
     id: int
     track_id: int | None = None
@@ -84,7 +83,6 @@ class SoundCloudInteraction:
     commented on ``target`` (the owner of the track or playlist)."""
 
     table: ClassVar[str] = "soundcloud_interactions"
-    key: ClassVar[tuple[str, ...]] = ("source_user_id", "kind", "target_user_id", "object_id")
 
     source_user_id: int
     kind: str  # like | repost | follow | comment
@@ -99,7 +97,6 @@ class GraphVisit:
     """An account the graph crawl has fully read (all four interaction lists)."""
 
     table: ClassVar[str] = "soundcloud_graph_visits"
-    key: ClassVar[tuple[str, ...]] = ("user_id",)
 
     user_id: int
     position: int | None = None  # visit order across runs
@@ -131,7 +128,6 @@ class BeatportTrack:
     ``__NEXT_DATA__``)."""
 
     table: ClassVar[str] = "beatport_tracks"
-    key: ClassVar[tuple[str, ...]] = ("id",)
 
     id: int
     soundcloud_track_id: int | None = None
@@ -164,7 +160,6 @@ class BeatportMatch:
     not, so unmatched tracks are not searched again every run."""
 
     table: ClassVar[str] = "beatport_matches"
-    key: ClassVar[tuple[str, ...]] = ("soundcloud_track_id",)
 
     soundcloud_track_id: int
     status: str  # matched | no_match
@@ -180,7 +175,6 @@ class CmtSong:
     """A song of the Cambridge-MT "Mixing Secrets" multitrack library."""
 
     table: ClassVar[str] = "cmt_songs"
-    key: ClassVar[tuple[str, ...]] = ("artist", "title")
 
     artist: str
     title: str
@@ -205,7 +199,6 @@ class CmtSong:
 @dataclass
 class CmtForumThread:
     table: ClassVar[str] = "cmt_forum_threads"
-    key: ClassVar[tuple[str, ...]] = ("tid",)
 
     tid: int
     forum_fid: int | None = None
@@ -220,7 +213,6 @@ class CmtForumThread:
 @dataclass
 class CmtForumPost:
     table: ClassVar[str] = "cmt_forum_posts"
-    key: ClassVar[tuple[str, ...]] = ("pid",)
 
     pid: int
     tid: int | None = None
@@ -235,7 +227,6 @@ class CmtMix:
     external link (Dropbox, Google Drive, SoundCloud, WeTransfer, direct audio)."""
 
     table: ClassVar[str] = "cmt_mixes"
-    key: ClassVar[tuple[str, ...]] = ("url", "pid")
 
     url: str
     pid: int
@@ -246,3 +237,15 @@ class CmtMix:
     stored_path: str | None = None
     file_urls: list[str] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class CrawlUnit:
+    """A unit of work a crawl finished (see soundscraping.units)."""
+
+    table: ClassVar[str] = "crawl_units"
+
+    spider: str
+    job: str
+    unit: str
+    finished_at: str | None = None

@@ -44,7 +44,6 @@ import math
 import resource
 import sqlite3
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,7 +53,8 @@ from typing import Any, TextIO
 import numpy as np
 import scipy.sparse as sp
 
-from soundscraping.storage import Database, StorageError, mask_url
+from soundscraping.preflight import folder_write_problem
+from soundscraping.storage import Database, StorageError, default_database_url, error_line, mask_url
 
 KINDS = ("like", "repost", "follow", "comment")
 DEFAULT_WEIGHTS = {"like": 1.0, "repost": 3.0, "follow": 3.0, "comment": 3.0}
@@ -693,12 +693,8 @@ class Stages:
 
 def check_out_dir(out: Path) -> None:
     """Fail before the heavy work if --out cannot be written."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        raise MapError(f"cannot write to --out {out}: {exc.strerror or exc}") from exc
+    if problem := folder_write_problem(out):
+        raise MapError(f"cannot write to --out {out}: {problem}")
 
 
 def open_database(url: str) -> Database:
@@ -797,12 +793,6 @@ def run_map(opts: MapOptions, out: TextIO | None = None) -> dict[str, Any]:
     return summary
 
 
-def default_database_url() -> str:
-    from soundscraping import settings
-
-    return str(settings.DATABASE_URL)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", default=None,
                         help="database to read (default: the DATABASE_URL setting/env var, "
@@ -856,8 +846,7 @@ def run_cli(args: argparse.Namespace, prog: str = "soundscraping map") -> int:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except (psycopg2.Error, sqlite3.Error) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        print(f"{prog}: error: database error: {first}", file=sys.stderr)
+        print(f"{prog}: error: database error: {error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)

@@ -15,24 +15,30 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
+from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider, DropItem, NotConfigured
 
+from soundscraping import outcome
+from soundscraping.items import CrawlUnit
 from soundscraping.storage import (
     TABLES,
     Database,
     RowsRejected,
+    SchemaMismatch,
     StorageError,
     Table,
     Values,
+    history_row,
     mask_url,
     merge_values,
 )
+from soundscraping.timestamps import utc_now
+from soundscraping.units import UnitTracker
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +94,6 @@ def item_spec(cls: type) -> ItemSpec:
 def is_batch(item: Any) -> bool:
     """Items that carry several rows (``parts()``) rather than being one."""
     return callable(getattr(item, "parts", None))
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ValidatePipeline:
@@ -189,11 +191,19 @@ class DedupePipeline:
 class StorePipeline:
     """Buffers rows and writes them in batched upserts on a worker thread.
 
+    A flush starts when ``STORAGE_BATCH_SIZE`` rows are buffered or when the
+    oldest buffered row has waited ``STORAGE_FLUSH_SECONDS``, whichever comes
+    first, so a slow crawl loses at most a few seconds of rows when killed.
     One flush runs at a time, overlapping with the crawl; when a second batch
     is full before the first is written, items wait (back-pressure) instead of
     piling up in memory.  A failing flush is retried with back-off; when the
     database stays away the crawl is stopped loudly and the unsaved rows are
     written to a JSON-lines file, so nothing is lost silently.
+
+    The last flush runs when the spider goes idle, before Scrapy decides the
+    finish reason: a crawl whose rows did not all reach the database (the
+    last flush failed, or the database rejected some rows) closes as
+    ``rows_not_saved`` or ``database_unavailable``, never ``finished``.
     """
 
     def __init__(self, crawler: Crawler):
@@ -204,6 +214,7 @@ class StorePipeline:
         self.stats = crawler.stats
         self.url = settings.get("DATABASE_URL")
         self.batch_size = settings.getint("STORAGE_BATCH_SIZE", 2000)
+        self.flush_seconds = settings.getfloat("STORAGE_FLUSH_SECONDS", 5.0)
         self.retry_times = settings.getint("STORAGE_RETRY_TIMES", 5)
         self.unsaved_dir = Path(settings.get("STORAGE_UNSAVED_DIR", "data/unsaved"))
         self.db = Database.from_url(self.url)
@@ -216,19 +227,86 @@ class StorePipeline:
         self._failed = False
         self._close_task: asyncio.Future[None] | None = None
         self._last_progress = time.monotonic()
+        # When the oldest row now in the buffer arrived (monotonic clock).
+        self._oldest_row_at: float | None = None
+        self._flush_timer: asyncio.Task[None] | None = None
+        self._final_flush: asyncio.Future[None] | None = None
+        self._closing = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
+        UnitTracker.for_crawler(crawler).sinks.append(pipeline.unit_finished)
+        return pipeline
+
+    def unit_finished(self, unit: str) -> None:
+        """Record a finished unit behind its rows (already buffered: its
+        items have left the pipelines), so no flush writes it before them.
+        Not once the database is lost: its last rows were not stored."""
+        if self._failed:
+            return
+        spider = self.crawler.spider.name if self.crawler.spider else "crawl"
+        job = UnitTracker.for_crawler(self.crawler).job or ""
+        self._add(CrawlUnit(spider=spider, job=job, unit=unit, finished_at=utc_now()))
+
+    def spider_idle(self, spider: Any = None) -> None:
+        """Nothing left to crawl: write what is buffered, then close with the
+        reason that says whether every row was stored."""
+        if self._failed or self._closing:
+            return
+        if self._final_flush is not None and not self._final_flush.done():
+            raise DontCloseSpider
+        if self.buffered or self._flushes or outcome.rows_not_saved(self.stats.get_stats()):
+            self._final_flush = asyncio.ensure_future(self._flush_then_close())
+            raise DontCloseSpider
+
+    async def _flush_then_close(self) -> None:
+        while self._flushes:
+            await asyncio.wait(set(self._flushes))
+        if self.buffered and not self._failed:
+            await self._flush(self._take_batch())
+        engine = self.crawler.engine
+        if self._failed or engine is None or not engine.spider_is_idle():
+            return  # failing already, or the spider found more work meanwhile
+        lost = outcome.rows_not_saved(self.stats.get_stats())
+        await engine.close_spider_async(reason=outcome.ROWS_NOT_SAVED if lost else "finished")
 
     async def open_spider(self, spider: Any = None) -> None:
         try:
             await asyncio.to_thread(self._open_db)
+        except SchemaMismatch as exc:
+            logger.error("Not crawling: %s", exc)
+            raise CloseSpider(exc.reason) from None
         except StorageError as exc:
             logger.error("Storage unavailable, not crawling: %s", exc)
             self.stats.set_value("soundscraping/storage/unavailable_at_start", 1)
             raise CloseSpider("database_unavailable") from None
         logger.info("Storing into %s", mask_url(self.url))
+        if self.flush_seconds > 0:
+            self._flush_timer = asyncio.ensure_future(self._flush_on_time())
+
+    async def _flush_on_time(self) -> None:
+        """Starts a flush once the oldest buffered row is ``flush_seconds``
+        old.  It goes through the same lock as size-triggered flushes, so
+        writes stay one at a time and in order."""
+        while True:
+            if self._oldest_row_at is None:
+                await asyncio.sleep(self.flush_seconds)
+                continue
+            wait = self._oldest_row_at + self.flush_seconds - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            if self._flushes:
+                # A slow write is under way: queue no second batch behind it.
+                await asyncio.wait(set(self._flushes))
+                continue
+            if not self._failed:
+                self.stats.inc_value("soundscraping/storage/timed_flushes")
+                self._start_flush()
+            else:
+                self._oldest_row_at = None
 
     def _open_db(self) -> None:
         self.db.connect()
@@ -252,6 +330,9 @@ class StorePipeline:
         return item
 
     async def close_spider(self, spider: Any = None) -> None:
+        self._closing = True
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
         while self._flushes:
             await asyncio.wait(set(self._flushes))
         if self.buffered and not self._failed:
@@ -274,7 +355,10 @@ class StorePipeline:
             return
         spec = item_spec(type(item))
         table = spec.table
-        self._buffer_row(table, spec.values(item))
+        values = spec.values(item)
+        self._buffer_row(table, values)
+        if (history := history_row(table, values)) is not None:
+            self._buffer_row(*history)
         files = spec.get(item, "files") if spec.has_files else None
         if files:
             owner_id, media, now = " / ".join(map(str, spec.key(item))), TABLES["media_files"], utc_now()
@@ -290,12 +374,15 @@ class StorePipeline:
             rows[key] = merge_values(table, rows[key], values)
         else:
             rows[key] = values
+            if not self.buffered:
+                self._oldest_row_at = time.monotonic()
             self.buffered += 1
 
     def _take_batch(self) -> dict[str, list[Values]]:
         batch = {name: list(rows.values()) for name, rows in self.buffer.items() if rows}
         self.buffer = defaultdict(dict)
         self.buffered = 0
+        self._oldest_row_at = None
         return batch
 
     # -- writing -------------------------------------------------------------------
@@ -358,7 +445,7 @@ class StorePipeline:
             "Database unavailable after %d retries (%s): stopping the crawl; %d rows not saved, "
             "written to %s", self.retry_times, exc, lost, path,
         )
-        if self.crawler.engine is not None:
+        if self.crawler.engine is not None and not self._closing:
             self._close_task = asyncio.ensure_future(
                 self.crawler.engine.close_spider_async(reason="database_unavailable"))
 
@@ -374,5 +461,6 @@ class StorePipeline:
                     record = {"table": name, "row": dict(zip(columns, row, strict=True))}
                     out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
                     count += 1
-        self.stats.inc_value("soundscraping/storage/unsaved_rows", count)
+        self.stats.inc_value(outcome.UNSAVED_ROWS, count)
+        self.stats.set_value(outcome.UNSAVED_FILE, str(path))
         return path

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 
+from soundscraping.sites.cambridge_mt.urls import FILE_HOSTS, LARGE_FILE_EXTENSIONS
+from soundscraping.sites.soundcloud.frontier import INTERACTION_WEIGHTS
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
@@ -52,7 +55,7 @@ SOUNDCLOUD_DJ_SET_KEYWORDS = [
 # priority (an account's score = sum of the weights of the interactions it
 # received from visited accounts), accounts visited at once (each visit reads
 # four lists), and how often progress is logged (seconds).
-GRAPH_WEIGHTS = {"like": 1, "repost": 3, "follow": 3, "comment": 3}
+GRAPH_WEIGHTS = dict(INTERACTION_WEIGHTS)  # like 1, repost 3, follow 3, comment 3
 GRAPH_CONCURRENT_ACCOUNTS = 8
 GRAPH_PROGRESS_INTERVAL = 30
 
@@ -102,7 +105,7 @@ TLS_CA_BUNDLE = _env("TLS_CA_BUNDLE")
 ANTIBOT_PROFILES = {
     # api-v2's DataDome: 403 + x-datadome; the web site's script issues the cookie.
     "soundcloud": {
-        "detect": "soundscraping.middlewares.datadome_block",
+        "detect": "soundscraping.sites.soundcloud.antibot.datadome_block",
         "hosts": ["SOUNDCLOUD_API_URL"],
         "page": "SOUNDCLOUD_URL",
         "cookie": "datadome",
@@ -112,7 +115,7 @@ ANTIBOT_PROFILES = {
     },
     # Cloudflare's managed challenge: 403 "Just a moment..." on the page itself.
     "beatport": {
-        "detect": "soundscraping.middlewares.cloudflare_challenge",
+        "detect": "soundscraping.sites.beatport.antibot.cloudflare_challenge",
         "hosts": ["BEATPORT_URL"],
         "page": None,
         "cookie": "cf_clearance",
@@ -130,7 +133,7 @@ CAMBRIDGE_FORUM_ROOT_FID = 184
 # Hosts of Cambridge-MT's own downloads (a host matches itself and its
 # sub-domains; host:port entries match exactly).  A multitrack anywhere else
 # (zenodo, archive.org, puremix) marks the song external_download.
-CAMBRIDGE_MT_FILE_HOSTS = ["cambridge-mt.com", "cambridgemusictechnology.co.uk"]
+CAMBRIDGE_MT_FILE_HOSTS = list(FILE_HOSTS)  # cambridge-mt.com, cambridgemusictechnology.co.uk
 # The forum answers HTTP 400 to bursts until a ~30 s pause.  cambridge_forum
 # fetches one page at a time with CAMBRIDGE_FORUM_DELAY seconds between
 # requests (randomised 0.5x-1.5x); a 400 or 5xx holds the host for at least
@@ -145,10 +148,10 @@ CAMBRIDGE_FORUM_BACKOFF_MAX = 300.0
 # against the server's Date header.
 CAMBRIDGE_FORUM_TIMEZONE = "UTC"
 
-# Large files (soundscraping.media.StreamingFilesPipeline): file_urls whose
+# Large files (soundscraping.media.streaming.StreamingFilesPipeline): file_urls whose
 # path ends in one of these are streamed to FILES_STORE in chunks instead of
 # being held in memory by FilesPipeline (multitrack ZIPs reach 2.2 GB).
-MEDIA_STREAM_EXTENSIONS = [".zip", ".rar", ".7z", ".wav", ".aif", ".aiff", ".flac"]
+MEDIA_STREAM_EXTENSIONS = list(LARGE_FILE_EXTENSIONS)  # .zip .rar .7z .wav .aif .aiff .flac
 # Files streamed at a time (each on a worker thread), and the least time
 # between two requests to one host.
 MEDIA_STREAM_CONCURRENCY = 2
@@ -174,9 +177,16 @@ DATABASE_URL = _env("DATABASE_URL", "sqlite:///data/soundscraping.sqlite3")
 STORAGE_ENABLED = True
 # Rows buffered before one batched upsert (per flush, all tables together).
 STORAGE_BATCH_SIZE = 2000
+# The longest a row waits in memory (seconds): a flush also starts once the
+# oldest buffered row is this old, so a killed crawl loses at most this much.
+# 0 = flush on size only.
+STORAGE_FLUSH_SECONDS = 5.0
 # A failing flush is retried this many times with exponential back-off
 # (1 s, 2 s, 4 s, ...) before the crawl is stopped with reason
 # "database_unavailable"; unsaved rows are then written to STORAGE_UNSAVED_DIR.
+# Rows the database rejects (bad value, constraint) are written there too; a
+# crawl that could not store every row ends "rows_not_saved" (exit 1) and its
+# last log line gives the count and the file.
 STORAGE_RETRY_TIMES = 5
 STORAGE_UNSAVED_DIR = _env("STORAGE_UNSAVED_DIR", "data/unsaved")
 
@@ -199,23 +209,26 @@ ITEM_PIPELINES = {
     "soundscraping.pipelines.ValidatePipeline": 100,
     "soundscraping.pipelines.DedupePipeline": 200,
     # Large files (Cambridge-MT ZIPs, WAVs) streamed to disk/S3 before
-    # FilesPipeline takes the small ones (see soundscraping/media.py).
-    "soundscraping.media.StreamingFilesPipeline": 250,
-    "soundscraping.media.MediaFilesPipeline": 300,
+    # FilesPipeline takes the small ones (see soundscraping/media/).
+    "soundscraping.media.streaming.StreamingFilesPipeline": 250,
+    "soundscraping.media.files.MediaFilesPipeline": 300,
     "soundscraping.pipelines.StorePipeline": 900,
 }
 DOWNLOADER_MIDDLEWARES = {
     # Replaced by BackoffRetryMiddleware (same settings, plus back-off).
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "soundscraping.middlewares.BackoffRetryMiddleware": 550,
+    "soundscraping.middlewares.retry.BackoffRetryMiddleware": 550,
     # Below decompression (590) and redirects (600): they see final, decoded
     # responses; the client-id check runs before the anti-bot one.
-    "soundscraping.middlewares.AntiBotBrowserMiddleware": 560,
-    "soundscraping.middlewares.SoundCloudClientIdMiddleware": 570,
+    "soundscraping.middlewares.antibot.AntiBotBrowserMiddleware": 560,
+    "soundscraping.middlewares.client_id.SoundCloudClientIdMiddleware": 570,
     # One jar kept as a browser keeps it (browser passes put their cookies
     # in it; Set-Cookies replace them): Scrapy's own is replaced.
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "soundscraping.cookies.BrowserCookiesMiddleware": 700,
+    "soundscraping.middlewares.cookies.BrowserCookiesMiddleware": 700,
+    # After the client_id is final (budgets are per client_id): request
+    # budgets and Retry-After holds (soundscraping/middlewares/throttle.py).
+    "soundscraping.middlewares.throttle.ThrottleMiddleware": 580,
 }
 # API crawls need no depth accounting or URL-length filter; each spider
 # middleware costs work on every one of ~10^5 items.
@@ -231,16 +244,38 @@ EXTENSIONS = {
     # Loggers skip records below LOG_LEVEL instead of building and discarding
     # one per item (Scrapy's handler filters only after the record exists).
     "soundscraping.extensions.LogLevelGate": 20,
+    # Closes a crawl that is stuck (see WATCHDOG_SECONDS).
+    "soundscraping.watchdog.Watchdog": 30,
 }
+# No response and no item for this many seconds: the crawl is closed with
+# reason "stalled" (exit 1).  0 = off.
+WATCHDOG_SECONDS = 300
 # Where StatsFile writes the final stats (JSON); empty = off.
 STATS_FILE = _env("STATS_FILE")
 
 # --- Politeness and retries -------------------------------------------------------
 ROBOTSTXT_OBEY = False  # api-v2 publishes none; soundcloud.com allows everything.
+# Where site operators can learn about the crawl and reach whoever runs it (a
+# project page, a mailto: URL); added to the User-Agent as "+CONTACT_URL".
+CONTACT_URL = _env("CONTACT_URL")
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36 soundscraping/0.1 (research crawler)"
 )
+# Per-site request budgets (soundscraping.middlewares.throttle): requests to the host of
+# the named URL setting are spaced evenly, at most N per SECONDS as set by
+# the "budget" setting ("N/SECONDS"; empty = none), counted separately for
+# each value of the query parameter "per".  SoundCloud's api-v2 budget is
+# about 600 requests per 10 minutes per client_id (yt-dlp's measurement,
+# shared/reference/soundcloud.md §7): one request a second.  Tests and
+# benchmarks against the replicas raise it explicitly.
+REQUEST_BUDGETS = {
+    "SOUNDCLOUD_API_URL": {"budget": "SOUNDCLOUD_REQUEST_BUDGET", "per": "client_id"},
+}
+SOUNDCLOUD_REQUEST_BUDGET = "600/600"
+# The telnet console (a Python shell into the crawl) is off: its password
+# is logged and a research server does not need it.  -s TELNETCONSOLE_ENABLED=True.
+TELNETCONSOLE_ENABLED = False
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 DOWNLOAD_DELAY = 0
@@ -253,6 +288,14 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 # (its download slot delay doubles, then decays on successes).
 RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 60.0
+# A Retry-After header (seconds or HTTP-date) holds the host that long, at
+# most this many seconds.
+RETRY_AFTER_MAX = 900.0
+# Retries of a request that got no answer at all (connection refused, DNS,
+# timeout) from a host that has not answered once in this crawl: a wrong
+# *_URL setting or a site that is down is reported within seconds (naming the
+# setting), not after RETRY_TIMES back-offs.
+RETRY_FIRST_CONTACT_TIMES = 2
 COOKIES_ENABLED = True
 
 # --- Download handlers: browser, impersonated TLS, Scrapy's own ------------------

@@ -13,7 +13,9 @@ from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.settings import Settings
 
-from soundscraping.middlewares import AntiBotBrowserMiddleware, cloudflare_challenge, datadome_block
+from soundscraping.middlewares.antibot import AntiBotBrowserMiddleware
+from soundscraping.sites.beatport.antibot import cloudflare_challenge
+from soundscraping.sites.soundcloud.antibot import datadome_block
 from soundscraping.spiders.beatport_tracks import BeatportTracksSpider
 
 CHALLENGE = (b'<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title></head><body>'

@@ -9,13 +9,13 @@ from urllib.parse import urlencode, urlsplit
 
 from replicas.beatport import BeatportReplica, Quirks, build_catalogue, labelled_uploads
 from soundscraping import settings as project_settings
-from soundscraping.matching import (
+from soundscraping.sites.beatport.matching import (
     Candidate,
     best_match,
     parse_upload,
     search_queries,
 )
-from soundscraping.parsers.beatport import candidate_from_search, next_data, search_results
+from soundscraping.sites.beatport.parsers import candidate_from_search, next_data, search_results
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from soundscraping.matching import (
+from soundscraping.sites.beatport.matching import (
     Candidate,
     artist_key,
     best_match,

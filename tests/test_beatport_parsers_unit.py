@@ -13,12 +13,12 @@ import pytest
 
 from replicas.beatport import build_catalogue
 from replicas.beatport.world import SEED
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.beatport import (
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.beatport.antibot import is_challenge_page
+from soundscraping.sites.beatport.parsers import (
     camelot,
     candidate_from_search,
     image_url,
-    is_challenge_page,
     length_ms,
     missing_fields,
     next_data,

@@ -17,8 +17,8 @@ import pytest
 
 from replicas.beatport import BeatportReplica, Quirks, build_catalogue
 from replicas.process import start_replica_process, stop_replica_process
-from soundscraping.parsers.beatport import (
-    is_challenge_page,
+from soundscraping.sites.beatport.antibot import is_challenge_page
+from soundscraping.sites.beatport.parsers import (
     next_data,
     page_props,
     page_queries,

@@ -15,9 +15,9 @@ import pytest
 from replicas.beatport import BeatportReplica, Catalogue, LabelledUpload, Quirks, Track, build_catalogue
 from replicas.beatport.uploads import labelled_uploads
 from replicas.beatport.world import KEYS, PLACEHOLDER_IMAGE
-from soundscraping.media import media_path
-from soundscraping.pipelines import utc_now
+from soundscraping.media.paths import media_path
 from soundscraping.storage import TABLES, Database
+from soundscraping.timestamps import utc_now
 from tests.crawl import query, run_crawl
 
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
@@ -46,7 +46,7 @@ def seed_soundcloud(database_url: str, rows: list[dict[str, Any]]) -> None:
     users, tracks = {}, []
     for r in rows:
         users[r["user_id"]] = (r["user_id"], None, r["uploader"], None, None, None, None, None, None, None, None,
-                               None, None, None, True, None, utc_now())
+                               None, None, None, True, utc_now(), None)
         tracks.append((r["id"], r["user_id"], r["title"], f"https://soundcloud.com/x/{r['id']}", None, None,
                        r["duration_ms"], None, None, None, None, None, None, r.get("is_dj_set", False),
                        utc_now()))

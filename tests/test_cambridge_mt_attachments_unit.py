@@ -29,12 +29,8 @@ from parsel import Selector
 from replicas.cambridge_mt.cloudflare import cfemail_hex
 from replicas.cambridge_mt.mybb import render_thread
 from replicas.cambridge_mt.world import FORUM_URL, Forum, ForumConfig, Library, Song, build_forum, friendly_size
-from soundscraping.parsers.cambridge_mt import (
-    attachment_aid,
-    parse_attachments,
-    parse_size,
-    parse_thread_page,
-)
+from soundscraping.sites.cambridge_mt.attachments import attachment_aid, parse_attachments, parse_size
+from soundscraping.sites.cambridge_mt.forum import parse_thread_page
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cambridge_mt" / "reference_postbit.md"
 PAGE_URL = f"{FORUM_URL}/showthread.php?tid=42"

@@ -12,8 +12,9 @@ from typing import Any
 
 from replicas.cambridge_mt import CambridgeReplica, Forum, ForumConfig, Library, Quirks, build_forum, load_library
 from replicas.cambridge_mt.world import GENRE_FORUMS
-from soundscraping.media import media_path
-from soundscraping.parsers.cambridge_mt import attachment_aid, is_direct_audio
+from soundscraping.media.paths import media_path
+from soundscraping.sites.cambridge_mt.attachments import attachment_aid
+from soundscraping.sites.cambridge_mt.urls import is_direct_audio
 from tests.conftest import S3
 from tests.crawl import query, run_crawl
 
@@ -181,7 +182,7 @@ def test_forum_politeness_defaults() -> None:
 def test_bad_arguments_fail_fast(tmp_path: Path) -> None:
     result = run_crawl("cambridge_mt", tmp_path, args={"download": "everything"},
                        settings={"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"})
-    assert result.returncode != 0 and "download must be one of none, previews, all" in result.log
+    assert result.returncode == 2 and "bad -a download=everything: must be one of none, previews, all" in result.log
     result = run_crawl("cambridge_forum", tmp_path, args={"forums": "rock"}, run="forum",
                        settings={"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"})
-    assert result.returncode != 0 and "forums must be forum ids" in result.log
+    assert result.returncode == 2 and "bad -a forums=rock: 'rock' is not a number" in result.log

@@ -19,7 +19,7 @@ def test_start_asks_for_the_library_page_and_refuses_an_unknown_mode() -> None:
     s = make_spider(CambridgeMtSpider, {"CAMBRIDGE_MT_URL": URL})
     (first,) = start_requests_of(s)
     assert first.url == URL and first.callback == s.parse_library and first.dont_filter
-    with pytest.raises(ValueError, match="download must be one of none, previews, all"):
+    with pytest.raises(ValueError, match="bad -a download=everything: must be one of none, previews, all"):
         make_spider(CambridgeMtSpider, download="everything")
 
 

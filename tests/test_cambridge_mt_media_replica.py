@@ -16,13 +16,9 @@ from scrapy.statscollectors import MemoryStatsCollector
 
 from replicas.cambridge_mt import CambridgeReplica, ForumConfig, Library, Quirks, build_forum, load_library
 from replicas.cambridge_mt.content import BLOCK
-from soundscraping.media import (
-    FileStreamer,
-    StreamFailed,
-    StreamingFilesPipeline,
-    _Job,
-    media_path,
-)
+from soundscraping.media.http import FileStreamer, StreamFailed
+from soundscraping.media.paths import media_path
+from soundscraping.media.streaming import StreamingFilesPipeline, _Job
 
 SIZE = 3 * BLOCK + 4321
 

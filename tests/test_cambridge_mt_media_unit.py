@@ -6,11 +6,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from soundscraping.media import (
-    LocalStreamStore,
-    Remote,
-    media_path,
-)
+from soundscraping.media.http import Remote
+from soundscraping.media.paths import media_path
+from soundscraping.media.stores import LocalStreamStore
 
 
 def test_local_store_keeps_the_checksum_beside_the_file(tmp_path: Path) -> None:

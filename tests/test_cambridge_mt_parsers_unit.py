@@ -1,4 +1,4 @@
-"""Parser tests for soundscraping.parsers.cambridge_mt.
+"""Parser tests for soundscraping.sites.cambridge_mt.
 
 * The real captured genre forum page (fid=6, 2024-03-19, tests/fixtures/cambridge_mt):
   every song sub-forum row, checked against an independent regex reading of
@@ -34,23 +34,12 @@ from replicas.cambridge_mt.world import (
     build_forum,
     load_library,
 )
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.cambridge_mt import (
-    clean_title,
-    date_in,
-    decode_cfemail,
-    host_matches,
-    is_direct_audio,
-    is_mix_link,
-    node_text,
-    parse_count,
-    parse_forum_page,
-    parse_library,
-    parse_mybb_date,
-    parse_rating,
-    parse_thread_page,
-    parse_track_count,
-)
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.cambridge_mt.dates import date_in, parse_mybb_date
+from soundscraping.sites.cambridge_mt.forum import parse_forum_page, parse_rating, parse_thread_page
+from soundscraping.sites.cambridge_mt.library import clean_title, parse_library, parse_track_count
+from soundscraping.sites.cambridge_mt.text import decode_cfemail, node_text, parse_count
+from soundscraping.sites.cambridge_mt.urls import host_matches, is_direct_audio, is_mix_link
 from tests.fixtures import CAMBRIDGE_FID6_PAGE
 
 FID6_URL = "https://discussion.cambridge-mt.com/forumdisplay.php?fid=6"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from replicas.cambridge_mt import CambridgeReplica, ForumConfig, Library, build_forum, load_library
-from soundscraping.media import media_path
+from soundscraping.media.paths import media_path
 from tests.conftest import S3
 from tests.crawl import CrawlResult, finish, kill_when, query, start_crawl
 
@@ -200,7 +200,7 @@ def test_streaming_is_off_the_reactor_and_bounded() -> None:
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()
-    assert "soundscraping.media.StreamingFilesPipeline" in settings.getdict("ITEM_PIPELINES")
+    assert "soundscraping.media.streaming.StreamingFilesPipeline" in settings.getdict("ITEM_PIPELINES")
     assert settings.getint("MEDIA_STREAM_CONCURRENCY") <= 4
     assert settings.getint("MEDIA_STREAM_CHUNK_KB") <= 4096
     assert ".zip" in settings.getlist("MEDIA_STREAM_EXTENSIONS")

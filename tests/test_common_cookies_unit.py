@@ -1,4 +1,4 @@
-"""The crawl's one cookie jar (soundscraping.cookies): cookies keyed by name,
+"""The crawl's one cookie jar (soundscraping.middlewares.cookies): cookies keyed by name,
 domain and path as a browser keys them; a browser pass's cookies replace the
 403's; later Set-Cookies replace the browser's; nothing is pinned."""
 
@@ -13,8 +13,8 @@ from scrapy.http import Response
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
-from soundscraping.cookies import BrowserCookiesMiddleware, is_public_suffix
-from soundscraping.middlewares import AntiBotBrowserMiddleware
+from soundscraping.middlewares.antibot import AntiBotBrowserMiddleware
+from soundscraping.middlewares.cookies import BrowserCookiesMiddleware, is_public_suffix
 from soundscraping.spiders.soundcloud_artists import SoundCloudArtistsSpider
 
 API = "https://api-v2.soundcloud.com"

@@ -18,7 +18,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
 from soundscraping.items import CmtMix, InteractionPage, SoundCloudInteraction, SoundCloudTrack, SoundCloudUser
-from soundscraping.media import MediaFilesPipeline
+from soundscraping.media.files import MediaFilesPipeline
 from soundscraping.pipelines import DedupePipeline, StorePipeline, ValidatePipeline
 from tests.utils import project_settings_dict
 

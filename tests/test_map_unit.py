@@ -67,7 +67,7 @@ def test_rows_are_interaction_sources_when_visits_are_missing(tmp_path: Path) ->
     url = f"sqlite:///{tmp_path}/no-visits.sqlite3"
     db = Database.from_url(url)
     db.connect()
-    db.ensure_schema([TABLES["soundcloud_interactions"]])  # an older database: no visits table at all
+    db.create_tables([TABLES["soundcloud_interactions"]])  # an older database: no visits table at all
     db.write({"soundcloud_interactions": [
         row("soundcloud_interactions", source_user_id=s, kind=k, target_user_id=t, object_id=o, created_at=WHEN)
         for s, k, t, o in [(3, "like", 9, 1), (3, "like", 9, 2), (1, "follow", 9, None), (2, "mystery", 9, 5)]]})

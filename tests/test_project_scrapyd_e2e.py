@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 import pytest
 
 from replicas.soundcloud import Quirks, SoundCloudReplica, WorldConfig, build_world
-from tests.crawl import query
+from tests.crawl import REPLICA_BUDGETS, query
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # the venv's bin/ (pytest runs as .venv/bin/python)
@@ -219,8 +219,9 @@ def test_scrapyd_deploy_and_crawl(pg_url: str, egg: Path, scrapyd: Scrapyd, tmp_
     with zipfile.ZipFile(egg) as zf:
         names = set(zf.namelist())
         entry_points = zf.read("EGG-INFO/entry_points.txt").decode()
-    for module in ("settings", "commands/crawl", "spiders/soundcloud_artists", "pipelines", "storage", "media",
-                   "middlewares", "extensions", "parsers/soundcloud"):
+    for module in ("settings", "commands/crawl", "spiders/soundcloud_artists", "pipelines", "storage/__init__",
+                   "storage/migrations/m0001_baseline", "media/streaming", "middlewares/antibot", "extensions",
+                   "sites/soundcloud/parsers", "sites/cambridge_mt/forum"):
         assert f"soundscraping/{module}.py" in names, f"soundscraping/{module}.py missing from the egg: {sorted(names)}"
     assert "[scrapy]" in entry_points and "settings = soundscraping.settings" in entry_points, entry_points
     # Only the product: the replicas, tests and scripts stay in the checkout.
@@ -267,6 +268,7 @@ def test_scrapyd_deploy_and_crawl(pg_url: str, egg: Path, scrapyd: Scrapyd, tmp_
             "MEDIA_ENABLED": "True",
             "STATS_FILE": str(stats_file),
             "STORAGE_UNSAVED_DIR": str(tmp_path / "unsaved"),
+            **REPLICA_BUDGETS,
         }
         scheduled = scrapyd.call("schedule.json", [
             ("project", PROJECT), ("spider", SPIDER), ("_version", VERSION),

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 
 from replicas.soundcloud import Quirks, SoundCloudReplica, World, WorldConfig, build_world
-from soundscraping.media import media_path
-from soundscraping.parsers.soundcloud import banner_url, image_variant
+from soundscraping.media.paths import media_path
+from soundscraping.sites.soundcloud.parsers import banner_url, image_variant
+from soundscraping.storage import Database
 from tests.conftest import S3
-from tests.crawl import admin, finish, kill_when, query, run_crawl, start_crawl
+from tests.crawl import admin, admin_db, count_rows, finish, query, run_crawl, start_crawl, wait_until
 
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
                                     reason="Debian's chromium is not installed (make test installs it)")
@@ -188,24 +189,33 @@ def test_killed_crawl_resumes_to_the_same_rows(tmp_path: Path, pg_url: str, pg_a
                                   settings={**common, "DATABASE_URL": reference_db})
             assert reference.returncode == 0, reference.log[-3000:]
 
+            # The kill lands at a known point: one comments page is held while
+            # the rows of every other page are stored.
+            held_track = held_comments_track(world)
+            others = len(expected_comments(world)) - len(world.comments_of(held_track))
+            held = hold_comments(replica, held_track)
             settings = {**common, "DATABASE_URL": pg_url, "JOBDIR": tmp_path / "job"}
             process, _log, _stats = start_crawl("soundcloud_artists", tmp_path, args=args, env=site_env(replica),
                                               settings=settings, run="killed")
-
-            def some_comments_stored() -> bool:
-                try:
-                    return query(pg_url, "SELECT count(*) FROM soundcloud_comments")[0][0] >= 100
-                except psycopg2.Error:
-                    return False
-
-            kill_when(process, some_comments_stored)
-            stored_at_kill = query(pg_url, "SELECT count(*) FROM soundcloud_comments")[0][0]
-            assert stored_at_kill < len(expected_comments(world)), "killed before the end"
+            units = len(args["artists"].split(","))  # every artist, the missing one too
+            held.wait_arrived()
+            wait_until(lambda: count_rows(pg_url, "soundcloud_comments") == others
+                       and count_rows(pg_url, "crawl_units") == units - 1,
+                       "the other pages stored and every other artist finished")
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
+            assert count_rows(pg_url, "soundcloud_comments") == others, "killed before the end"
 
             resumed = finish(*start_crawl("soundcloud_artists", tmp_path, args=args, env=site_env(replica),
                                           settings=settings, run="resumed"))
         assert resumed.returncode == 0, resumed.log[-3000:]
         assert "did not stop cleanly" in resumed.log
+        # Only the artist in flight is crawled again.
+        assert f"Resuming the job: {units - 1} of {units} artists were finished before and are skipped" in resumed.log
+        held_artist = world.artists[-1]
+        pages_of_held_artist = 1 + 1 + sum(1 for t in world.tracks_of(held_artist["id"]) if t["comment_count"] != 0)
+        assert resumed.stat("response_received_count") <= pages_of_held_artist + 5, "client_id, short pages"
+        assert resumed.stat("response_received_count") < reference.stat("response_received_count") / 2
         resumed_rows, reference_rows = comparable_rows(pg_url), comparable_rows(reference_db)
         for name in reference_rows:
             missing = reference_rows[name] - resumed_rows[name]
@@ -232,29 +242,78 @@ def test_database_unreachable_at_start_stops_before_crawling(tmp_path: Path) -> 
     assert api_requests == 0
 
 
+def held_comments_track(world: World) -> int:
+    """A track with comments, crawled late: its first comments page is the
+    request the fault tests hold."""
+    return next(t["id"] for t in reversed(world.tracks_of(world.artist_ids[-1])) if world.comments_of(t["id"]))
+
+
+def hold_comments(replica: SoundCloudReplica, track_id: int) -> Any:
+    return replica.holds.hold(lambda request: request.path == f"/tracks/{track_id}/comments")
+
+
+def cut_database(dbname: str) -> None:
+    """The database goes away: no new connections, existing ones cut."""
+    admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS false")
+    admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}'")
+
+
+def unsaved_rows(unsaved_dir: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for f in unsaved_dir.glob("*.jsonl") for line in f.read_text().splitlines()]
+
+
+def last_line(log: str) -> str:
+    return [line for line in log.splitlines() if line.strip()][-1]
+
+
+def test_rows_reach_the_database_within_seconds_on_a_slow_crawl(tmp_path: Path) -> None:
+    """The issue's polite crawl: far fewer rows than a batch, and the crawl
+    is still going (one page held by the replica).  Its rows are in the
+    database anyway, written by the time trigger, long before the end."""
+    world = build_world(WorldConfig(artists=3, tracks_per_artist=3, comments_per_track=5))
+    database_url = f"sqlite:///{tmp_path}/slow.sqlite3"
+    held_track = held_comments_track(world)
+    others = len(expected_comments(world)) - len(world.comments_of(held_track))
+    with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
+        held = hold_comments(replica, held_track)
+        process, log, stats = start_crawl(
+            "soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)}, env=site_env(replica),
+            settings={"DATABASE_URL": database_url, "MEDIA_ENABLED": False, "STORAGE_FLUSH_SECONDS": 1})
+        held.wait_arrived()
+        wait_until(lambda: count_rows(database_url, "soundcloud_comments") == others,
+                   "every row but the held page's stored while the crawl goes on")
+        assert count_rows(database_url, "soundcloud_tracks") == len(expected_tracks(world))
+        assert process.poll() is None, "the crawl is still running"
+        held.release()
+        result = finish(process, log, stats)
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stat("soundscraping/storage/timed_flushes") >= 1
+    assert_dataset_matches_world(database_url, world)
+
+
 def test_database_lost_mid_crawl_fails_loudly_and_keeps_unsaved_rows(tmp_path: Path, pg_url: str) -> None:
+    """The fault comes at a known point: one comments page is held by the
+    replica while every other page's rows reach the database (by the time
+    trigger: the batch size is never reached); then the database is cut and
+    the page released, so its rows are the ones that cannot be stored."""
     world = build_world(WorldConfig(artists=4, tracks_per_artist=6, comments_per_track=40))
     dbname = pg_url.rsplit("/", 1)[1]
     unsaved_dir = tmp_path / "unsaved"
-    with SoundCloudReplica(world, Quirks(datadome=False, latency_ms=20)) as replica:
+    held_track = held_comments_track(world)
+    held_ids = {c["id"] for c in world.comments_of(held_track)}
+    others = len(expected_comments(world)) - len(held_ids)
+    with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
+        held = hold_comments(replica, held_track)
         process, log, stats = start_crawl(
             "soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)}, env=site_env(replica),
-            settings={"DATABASE_URL": pg_url, "MEDIA_ENABLED": False, "STORAGE_BATCH_SIZE": 30,
-                      "STORAGE_RETRY_TIMES": 2, "STORAGE_UNSAVED_DIR": unsaved_dir,
-                      "CONCURRENT_REQUESTS_PER_DOMAIN": 2})
+            settings={"DATABASE_URL": pg_url, "MEDIA_ENABLED": False, "STORAGE_BATCH_SIZE": 100_000,
+                      "STORAGE_FLUSH_SECONDS": 0.2, "STORAGE_RETRY_TIMES": 2, "STORAGE_UNSAVED_DIR": unsaved_dir})
         try:
-            import time
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if query(pg_url, "SELECT count(*) FROM soundcloud_comments")[0][0] >= 60:
-                        break
-                except psycopg2.Error:
-                    pass
-                time.sleep(0.05)
-            # The database goes away: no new connections, existing ones cut.
-            admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS false")
-            admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}'")
+            held.wait_arrived()
+            wait_until(lambda: count_rows(pg_url, "soundcloud_comments") == others,
+                       f"the {others} comments of every other track stored while one page is held")
+            cut_database(dbname)
+            held.release()
             result = finish(process, log, stats, timeout=120)
         finally:
             admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS true")
@@ -265,9 +324,70 @@ def test_database_lost_mid_crawl_fails_loudly_and_keeps_unsaved_rows(tmp_path: P
                  ("soundcloud_users", "soundcloud_tracks", "soundcloud_comments"))
     in_db = sum(v for k, v in row_counts(pg_url).items() if k != "media_files")
     assert in_db == stored, "every row counted as stored is in the database, and only those"
-    unsaved = [json.loads(line) for f in unsaved_dir.glob("*.jsonl") for line in f.read_text().splitlines()]
-    assert unsaved and len(unsaved) == result.stat("soundscraping/storage/unsaved_rows")
-    assert all(row["table"].startswith("soundcloud_") and row["row"]["id"] for row in unsaved)
+    assert result.stat("soundscraping/stored/soundcloud_comments") == others
+    unsaved = unsaved_rows(unsaved_dir)
+    assert len(unsaved) == result.stat("soundscraping/storage/unsaved_rows")
+    assert {r["row"]["id"] for r in unsaved if r["table"] == "soundcloud_comments"} == held_ids
+    # The held artist's unit-finished marker travels with its last rows, never without them.
+    markers = [r["row"]["unit"] for r in unsaved if r["table"] == "crawl_units"]
+    assert markers in ([], [world.artists[-1]["permalink"]])
+    assert all(r["table"].startswith("soundcloud_") and r["row"]["id"] for r in unsaved if r["table"] != "crawl_units")
+    assert f"{len(unsaved)} rows not saved" in last_line(result.log)
+    assert str(next(unsaved_dir.glob("*.jsonl"))) in last_line(result.log)
+
+
+def test_failed_final_flush_fails_the_crawl(tmp_path: Path, pg_url: str) -> None:
+    """A crawl smaller than a batch writes once, at the end: the database is
+    cut while the last page is held, so that one final flush fails."""
+    world = build_world(WorldConfig(artists=3, tracks_per_artist=3, comments_per_track=5))
+    dbname = pg_url.rsplit("/", 1)[1]
+    unsaved_dir = tmp_path / "unsaved"
+    with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
+        held = hold_comments(replica, held_comments_track(world))
+        process, log, stats = start_crawl(
+            "soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)}, env=site_env(replica),
+            settings={"DATABASE_URL": pg_url, "MEDIA_ENABLED": False, "STORAGE_FLUSH_SECONDS": 0,
+                      "STORAGE_RETRY_TIMES": 1, "STORAGE_UNSAVED_DIR": unsaved_dir})
+        try:
+            held.wait_arrived()
+            cut_database(dbname)
+            held.release()
+            result = finish(process, log, stats, timeout=120)
+        finally:
+            admin(f"ALTER DATABASE {dbname} ALLOW_CONNECTIONS true")
+    assert result.returncode == 1, result.log[-2000:]
+    assert result.stats["finish_reason"] == "database_unavailable"
+    assert row_counts(pg_url)["soundcloud_comments"] == 0
+    unsaved = unsaved_rows(unsaved_dir)
+    comments = {r["row"]["id"] for r in unsaved if r["table"] == "soundcloud_comments"}
+    assert comments == set(expected_comments(world)), "every row of the crawl is in the unsaved file"
+    assert f"{len(unsaved)} rows not saved" in last_line(result.log)
+
+
+def test_rejected_rows_fail_the_crawl_and_keep_the_rest(tmp_path: Path, pg_url: str) -> None:
+    """PostgreSQL refuses some rows (a CHECK constraint a researcher added):
+    the others are stored, the refused ones are kept, and the crawl fails."""
+    world = build_world(WorldConfig(artists=3, tracks_per_artist=3, comments_per_track=5))
+    refused = sorted(expected_comments(world))[:3]
+    db = Database.from_url(pg_url)
+    db.connect()
+    db.ensure_schema()
+    db.close()
+    admin_db(pg_url, "ALTER TABLE soundcloud_comments ADD CONSTRAINT not_these "
+                     f"CHECK (id NOT IN ({', '.join(map(str, refused))}))")
+    unsaved_dir = tmp_path / "unsaved"
+    with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
+        result = run_crawl("soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)},
+                           env=site_env(replica), settings={"DATABASE_URL": pg_url, "MEDIA_ENABLED": False,
+                                                           "STORAGE_UNSAVED_DIR": unsaved_dir})
+    assert result.returncode == 1, result.log[-2000:]
+    assert result.stats["finish_reason"] == "rows_not_saved"
+    assert result.stat("soundscraping/storage/rejected_rows") == len(refused)
+    stored = {r[0] for r in query(pg_url, "SELECT id FROM soundcloud_comments")}
+    assert stored == set(expected_comments(world)) - set(refused)
+    assert {r["row"]["id"] for r in unsaved_rows(unsaved_dir)} == set(refused)
+    assert f"{len(refused)} rows not saved" in last_line(result.log)
+    assert "Traceback" not in result.log
 
 
 def test_rate_limited_crawl_backs_off_and_loses_nothing(tmp_path: Path) -> None:

@@ -3,13 +3,14 @@ known edges, into real PostgreSQL."""
 
 from __future__ import annotations
 
+import re
+import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psycopg2
-
 from replicas.soundcloud import GraphWorld, GraphWorldConfig, Quirks, SoundCloudReplica
-from tests.crawl import admin, finish, kill_when, query, run_crawl, start_crawl
+from tests.crawl import admin, count_rows, finish, query, run_crawl, start_crawl, wait_until
 
 FAST = {"RETRY_BACKOFF_BASE": 0.05, "RETRY_BACKOFF_MAX": 0.5, "MEDIA_ENABLED": False}
 
@@ -32,6 +33,26 @@ def expected_edges(world: GraphWorld, visited: set[int], per_kind_limit: int) ->
 
 def stored_edges(database_url: str) -> list[tuple[Any, ...]]:
     return query(database_url, "SELECT source_user_id, kind, target_user_id, object_id FROM soundcloud_interactions")
+
+
+def nth_account_first_list(n: int) -> Callable[[Any], bool]:
+    """A replica hold matching the first interaction-list request of the
+    n-th distinct account the crawl visits."""
+    accounts: list[str] = []
+
+    def match(request: Any) -> bool:
+        found = _LIST_PATH.fullmatch(request.path)
+        if found is None:
+            return False
+        if found["id"] not in accounts:
+            accounts.append(found["id"])
+            return len(accounts) == n
+        return False
+
+    return match
+
+
+_LIST_PATH = re.compile(r"(?:/stream)?/users/(?P<id>\d+)/(?:likes|reposts|followings|comments)")
 
 
 def visit_order(database_url: str) -> list[int]:
@@ -111,18 +132,18 @@ def test_killed_graph_crawl_resumes_to_the_same_edges(tmp_path: Path, pg_url: st
                                   settings={**common, "DATABASE_URL": reference_db})
             assert reference.returncode == 0, reference.log[-3000:]
 
+            # The kill lands at a known point: the sixth account's first list
+            # is held (one account at a time), once the five visits before it
+            # are stored.
+            held = replica.holds.hold(nth_account_first_list(6))
             settings = {**common, "DATABASE_URL": pg_url, "JOBDIR": tmp_path / "job"}
             process, _, _ = start_crawl("soundcloud_graph", tmp_path, env=site_env(replica), args=args,
                                         settings=settings, run="killed")
-
-            def some_visits_stored() -> bool:
-                try:
-                    return len(visit_order(pg_url)) >= 5
-                except psycopg2.Error:
-                    return False
-
-            kill_when(process, some_visits_stored)
-            assert len(visit_order(pg_url)) < 16, "killed before the end"
+            held.wait_arrived()
+            wait_until(lambda: count_rows(pg_url, "soundcloud_graph_visits") == 5, "five visits stored")
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
+            assert len(visit_order(pg_url)) == 5, "killed before the end"
             resumed = finish(*start_crawl("soundcloud_graph", tmp_path, env=site_env(replica), args=args,
                                           settings=settings, run="resumed"))
         assert resumed.returncode == 0, resumed.log[-3000:]

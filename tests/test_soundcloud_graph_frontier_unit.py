@@ -1,7 +1,7 @@
 """The graph frontier: highest received score first, adapting as scores
 change, skipping small accounts, rebuilt from stored data."""
 
-from soundscraping.frontier import Frontier
+from soundscraping.sites.soundcloud.frontier import Frontier
 
 
 def test_highest_score_first() -> None:

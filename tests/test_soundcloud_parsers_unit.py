@@ -1,4 +1,4 @@
-"""Parser tests for soundscraping.parsers.soundcloud, fed real recorded
+"""Parser tests for soundscraping.sites.soundcloud.parsers, fed real recorded
 SoundCloud responses kept in tests/fixtures/soundcloud/ (origins in
 tests/fixtures/README.md).  Expected values were read from those files.
 
@@ -11,8 +11,8 @@ import pytest
 
 from soundscraping import settings
 from soundscraping.items import SoundCloudComment, SoundCloudTrack, SoundCloudUser
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.soundcloud import (
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.soundcloud.parsers import (
     DjSetRule,
     asset_script_urls,
     banner_url,
@@ -956,7 +956,7 @@ def test_copy_of_sample_does_not_leak_between_tests():
 
 # === Interactions (community graph) =============================================================
 
-from soundscraping.parsers.soundcloud import parse_interactions  # noqa: E402
+from soundscraping.sites.soundcloud.parsers import parse_interactions  # noqa: E402
 
 LIKES_TRACKS = "soundcloudchanneltabextractor/likesonlytracks/generated_mock_1.json"
 LIKES_PLAYLISTS = "soundcloudchanneltabextractor/likesonlyplaylists/generated_mock_1.json"

@@ -72,7 +72,7 @@ class ApiHost:
     """The api-v2 host of SoundCloudReplica (state set up in its ``__init__``)."""
 
     def _api_app(self) -> web.Application:
-        app = web.Application(middlewares=[self.stats.count_status, self._api_gate])
+        app = web.Application(middlewares=[self.stats.count_status, self.holds.middleware, self._api_gate])
         r = app.router
         r.add_get("/__replica__/stats", self._api_stats, name="api_replica_stats")
         r.add_post("/__replica__/rotate", self._api_rotate, name="api_replica_rotate")

@@ -22,7 +22,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from replicas.common import Signer
+from replicas.common import Holds, Signer
 from replicas.common import Stats as _Stats
 from replicas.runner import AppThread
 from replicas.soundcloud.api import ApiHost
@@ -143,6 +143,8 @@ class SoundCloudReplica(ApiHost, WebHost, AssetsHost, ImagesHost, DataDome):
         self.graph = graph
         self.quirks = quirks or Quirks()
         self.stats = Stats(challenges_passed=0, challenge_user_agents=[], client_id_rotations=0)
+        # Requests a test holds until it has caused its fault (replicas/common.py).
+        self.holds = Holds()
         self.urls: dict[str, str] = dict(REAL_URLS)
         self._signer = Signer()  # signs nonces and datadome cookies
         seed = world.config.seed
@@ -184,6 +186,7 @@ class SoundCloudReplica(ApiHost, WebHost, AssetsHost, ImagesHost, DataDome):
         return dict(self.urls)
 
     def stop(self) -> None:
+        self.holds.release_all()
         self._thread.stop()
 
     @property

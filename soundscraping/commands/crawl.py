@@ -1,18 +1,24 @@
 """``scrapy crawl`` that exits non-zero when the crawl ended on a failure
-(database unavailable, no client_id, ...), so cron, systemd and CI notice."""
+(database unavailable, rows not saved, no client_id, ...), so cron, systemd
+and CI notice: 1 for a failed crawl, 2 when the user must fix something
+first (see soundscraping.outcome).  Mistakes seen before the crawl starts
+(spider arguments, DATABASE_URL, FILES_STORE: soundscraping.preflight) are
+one line on stderr and exit 2, never a traceback."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 from typing import Any
 
 from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-# Finish reasons that mean the job did its work.
-SUCCESS_REASONS = {"finished", "shutdown", "closespider_itemcount", "closespider_pagecount",
-                   "closespider_timeout", "closespider_errorcount"}
+from soundscraping import outcome, preflight
+
+logger = logging.getLogger("soundscraping.crawl")
 
 
 class Command(ScrapyCrawlCommand):
@@ -21,13 +27,27 @@ class Command(ScrapyCrawlCommand):
             raise UsageError("give exactly one spider name")
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
+        try:
+            preflight.check_spider_arguments(crawler.spidercls, opts.spargs)
+            preflight.check_settings(crawler.settings)
+        except preflight.UserError as exc:
+            # In the log (a Scrapyd job's log file) and, when that is a file, on stderr too.
+            logger.error("Not crawling: %s", exc)
+            if crawler.settings.get("LOG_FILE"):
+                print(f"scrapy crawl: error: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
         reasons: list[str] = []
 
         def spider_closed(spider: Any, reason: str) -> None:
-            reasons.append(reason)
+            reasons.append(outcome.final_reason(reason, crawler.stats.get_stats()))
 
         crawler.signals.connect(spider_closed, signal=signals.spider_closed)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed or any(r not in SUCCESS_REASONS for r in reasons):
-            self.exitcode = 1
+        codes = [outcome.exit_code(r) for r in reasons]
+        if self.crawler_process.bootstrap_failed:
+            codes.append(1)
+        self.exitcode = max(codes, default=0)
+        if message := outcome.lost_rows_message(crawler.stats.get_stats()):
+            logger.error(message)

@@ -1,2 +1,3 @@
-"""Spiders: one per site and job.  They decide what to request next; parsing
-lives in soundscraping.parsers."""
+"""Spiders: one per site and job.  They decide what to request next; parsing,
+matching and anti-bot rules live with their site (soundscraping.sites), SQL in
+soundscraping.storage."""

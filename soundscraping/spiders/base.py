@@ -1,29 +1,72 @@
 """Behaviour shared by the spiders: accounting for everything skipped or
-retried (every site), and api-v2 requests with next_href paging (SoundCloud)."""
+retried (every site), and the SoundCloud spiders' base (api-v2 requests and
+paging built by sites/soundcloud/paging.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-from urllib.parse import urlencode
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import scrapy
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
-from w3lib.url import url_query_cleaner
 
 from soundscraping.items import SoundCloudUser
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.soundcloud import DjSetRule, Page, embedded_user, parse_collection_page, parse_user_json
-from soundscraping.soundcloud_api import ClientIdNotFound, ClientIdStore, client_id_of, with_client_id
+from soundscraping.sites import AnsweredHosts, MalformedPage, SiteUnreachable, site_setting, unreachable_message
+from soundscraping.sites.soundcloud.client_id import ClientIdNotFound, ClientIdStore
+from soundscraping.sites.soundcloud.paging import (
+    endpoint_url,
+    first_page_params,
+    next_page_url,
+    page_meta,
+    repeats_page,
+)
+from soundscraping.sites.soundcloud.parsers import (
+    DjSetRule,
+    Page,
+    embedded_user,
+    parse_collection_page,
+    parse_user_json,
+)
+from soundscraping.spider_args import SCRAPYD_ARGUMENTS, ArgSpec
+from soundscraping.units import UnitTracker
 
 
 class SoundscrapingSpider(scrapy.Spider):
     """Base of every soundscraping spider: skips and retries are logged with
-    a reason and counted under ``soundscraping/`` in the crawl stats."""
+    a reason and counted under ``soundscraping/`` in the crawl stats, and the
+    ``-a`` arguments are those declared in ``arguments`` (parsed values become
+    attributes; anything else is refused)."""
+
+    arguments: ClassVar[ArgSpec] = ArgSpec()
+    # Request meta key naming the unit of work a request is for (resumable
+    # spiders: see soundscraping.units); None = no units.
+    unit_key: ClassVar[str | None] = None
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        values = self.parse_arguments(kwargs)
+        super().__init__(*args, **{k: v for k, v in kwargs.items() if k in SCRAPYD_ARGUMENTS})
+        for arg in self.arguments.args:
+            setattr(self, arg.attr or arg.name, values[arg.name])
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        contact = settings.get("CONTACT_URL")
+        if contact:
+            settings.set("USER_AGENT", user_agent_with_contact(settings.get("USER_AGENT"), contact),
+                         priority=settings.getpriority("USER_AGENT") or "project")
+
+    @classmethod
+    def parse_arguments(cls, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The values of ``-a`` arguments; ``SpiderArgumentError`` (one line)
+        for a mistake.  The crawl command calls it before anything starts."""
+        return cls.arguments.parse(cls.name, given)
 
     def count(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(key, n)
@@ -45,9 +88,17 @@ class SoundscrapingSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             self.skip(f"http_{status}", "Skipped %s after HTTP %d (%s)", request.url, status, self.context(request))
+        elif request.url not in AnsweredHosts.for_crawler(self.crawler) and site_setting(self.settings, request.url):
+            # Not one answer from that host yet: its setting is wrong or the site is down.
+            self.count("soundscraping/site_unreachable")
+            self.logger.error("Cannot crawl: %s", unreachable_message(self.settings, request.url,
+                                                                      failure.getErrorMessage()))
+            self._close_task = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="site_unreachable"))
         else:
             self.skip(f"error_{failure.type.__name__}", "Skipped %s after %s: %s (%s)", request.url,
                       failure.type.__name__, failure.getErrorMessage(), self.context(request))
+        if self.unit_key:
+            UnitTracker.for_crawler(self.crawler).request_done(request.meta.get(self.unit_key))
 
     def malformed(self, response: Response, exc: Exception) -> Request | None:
         """A retry of a page whose body did not parse (twice at most), or None
@@ -60,6 +111,15 @@ class SoundscrapingSpider(scrapy.Spider):
         self.skip("malformed_json", "Malformed response skipped (%s) for %s: %s",
                   self.context(response), response.url, exc)
         return None
+
+
+def user_agent_with_contact(user_agent: str, contact: str) -> str:
+    """``... (research crawler)`` -> ``... (research crawler; +CONTACT_URL)``."""
+    if f"+{contact}" in user_agent:
+        return user_agent
+    if user_agent.endswith(")"):
+        return f"{user_agent[:-1]}; +{contact})"
+    return f"{user_agent} (+{contact})"
 
 
 # Request meta keys that say whom a request is for (shown in log lines).
@@ -100,9 +160,11 @@ class SoundCloudSpider(SoundscrapingSpider):
         why and close the spider (nothing can be fetched without one)."""
         try:
             await self.client_ids.get()
-        except ClientIdNotFound as exc:
+        except (ClientIdNotFound, SiteUnreachable) as exc:
             self.logger.error("Cannot crawl SoundCloud: %s", exc)
-            await self.crawler.engine.close_spider_async(reason="client_id_not_found")
+            unreachable = isinstance(exc, SiteUnreachable)
+            await self.crawler.engine.close_spider_async(
+                reason="site_unreachable" if unreachable else "client_id_not_found")
             return False
         return True
 
@@ -134,10 +196,7 @@ class SoundCloudSpider(SoundscrapingSpider):
                     meta: dict[str, Any] | None = None, handle_404: bool = False,
                     errback: Callable[[Failure], Any] | None = None) -> Request:
         """A request to ``SOUNDCLOUD_API_URL + path`` with the current client_id."""
-        query = dict(params or {})
-        if self.client_ids.current:
-            query["client_id"] = self.client_ids.current
-        url = f"{self.api_url}{path}" + (f"?{urlencode(query)}" if query else "")
+        url = endpoint_url(self.api_url, path, params, self.client_ids.current)
         meta = dict(meta or {})
         if handle_404:
             meta["handle_httpstatus_list"] = [404]
@@ -146,8 +205,8 @@ class SoundCloudSpider(SoundscrapingSpider):
     def paged_request(self, path: str, callback: Callable[..., Any], *, params: dict[str, Any] | None = None,
                       meta: dict[str, Any] | None = None, errback: Callable[[Failure], Any] | None = None) -> Request:
         """First page of a collection, at the largest page size."""
-        query = {"limit": self.page_size, "linked_partitioning": 1, **(params or {})}
-        return self.api_request(path, callback, params=query, meta=meta, errback=errback)
+        return self.api_request(path, callback, params=first_page_params(self.page_size, params), meta=meta,
+                                errback=errback)
 
     def next_page(self, response: Response, page: Page, callback: Callable[..., Any]) -> Request | None:
         """The request for ``next_href``, or None at the end.  Short and empty
@@ -155,14 +214,13 @@ class SoundCloudSpider(SoundscrapingSpider):
         back at the page just read (repost feeds do this) does."""
         if not page.next_href:
             return None
-        if _without_client_id(page.next_href) == _without_client_id(response.url):
+        if repeats_page(page.next_href, response.url):
             self.count("soundscraping/pagination/repeated_page")
             self.logger.info("Stopping at a repeated page (%s): %s", self.context(response), page.next_href)
             return None
-        client_id = self.client_ids.current or client_id_of(response.url)
-        url = with_client_id(page.next_href, client_id) if client_id else page.next_href
+        url = next_page_url(page.next_href, response.url, self.client_ids.current)
         return Request(url, callback=callback, errback=response.request.errback or self.on_request_error,
-                       meta=_page_meta(response.meta))
+                       meta=page_meta(response.meta))
 
     def read_page(self, response: Response) -> Page | Request | None:
         """The collection on this response; a retry request (once) or None
@@ -172,14 +230,3 @@ class SoundCloudSpider(SoundscrapingSpider):
         except MalformedPage as exc:
             return self.malformed(response, exc)
 
-
-_PAGE_META_KEYS = ("artist", "user_id", "track_id", "kind", "account")
-
-
-def _page_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    """What a next-page request inherits: the context, not retry counters."""
-    return {k: meta[k] for k in _PAGE_META_KEYS if k in meta}
-
-
-def _without_client_id(url: str) -> str:
-    return url_query_cleaner(url, ("client_id",), remove=True)

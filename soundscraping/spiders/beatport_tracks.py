@@ -10,7 +10,7 @@
 
 Per track the cleaned title is searched on ``/search/tracks`` (a second,
 title-only search when the first finds nothing acceptable), the candidates
-are scored (``soundscraping.matching``) and the best one at or above
+are scored (``soundscraping.sites.beatport.matching``) and the best one at or above
 ``BEATPORT_MATCH_THRESHOLD`` is read from its track page's ``__NEXT_DATA__``
 into ``beatport_tracks``, with its waveform and artwork images.  Every finished
 search is recorded in ``beatport_matches`` (``matched`` or ``no_match``), so
@@ -36,12 +36,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from soundscraping.items import BeatportMatch
-from soundscraping.matching import Scored, Upload, best_match, parse_upload, search_queries
-from soundscraping.middlewares import cloudflare_challenge
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.beatport import (
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.beatport.antibot import cloudflare_challenge, is_challenge_page
+from soundscraping.sites.beatport.matching import Scored, Upload, best_match, parse_upload, search_queries
+from soundscraping.sites.beatport.parsers import (
     candidate_from_search,
-    is_challenge_page,
     missing_fields,
     next_data,
     search_results,
@@ -50,9 +49,10 @@ from soundscraping.parsers.beatport import (
     track_item,
     track_url,
 )
-from soundscraping.pipelines import utc_now
+from soundscraping.spider_args import Arg, ArgSpec, integer, numbers
 from soundscraping.spiders.base import SoundscrapingSpider
-from soundscraping.storage import Database, StorageError
+from soundscraping.storage import StorageError, connected, tracks_by_id, tracks_to_match
+from soundscraping.timestamps import utc_now, utc_timestamp
 
 
 @dataclass
@@ -84,25 +84,20 @@ class _TrackPages:
     done: set[int] = field(default_factory=set)
 
 
-def _ids(text: str | None) -> list[int]:
-    ids = []
-    for part in (text or "").replace(" ", ",").split(","):
-        if part.strip():
-            if not part.strip().isdigit():
-                raise ValueError(f"track_ids must be numbers separated by commas, got {part!r}")
-            ids.append(int(part))
-    return list(dict.fromkeys(ids))
-
-
 class BeatportTracksSpider(SoundscrapingSpider):
     name = "beatport_tracks"
 
-    def __init__(self, track_ids: str | None = None, query: str | None = None, limit: int | str | None = None,
-                 *args: Any, **kwargs: Any):
+    arguments = ArgSpec((
+        Arg("track_ids", "ID,ID,...", numbers, []),
+        Arg("query", "TEXT", lambda text: text.strip() or None, attr="query_text"),
+        Arg("limit", "N", integer(minimum=1)),
+    ))
+    track_ids: list[int]
+    query_text: str | None
+    limit: int | None
+
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.track_ids = _ids(track_ids)
-        self.query_text = (query or "").strip() or None
-        self.limit = int(limit) if limit not in (None, "") else None
         self.pages = _TrackPages()
         self.stopping = False
 
@@ -160,30 +155,16 @@ class BeatportTracksSpider(SoundscrapingSpider):
 
     def load_rows(self) -> list[tuple[Any, ...]]:
         """(id, title, duration_ms, uploader name) of the tracks to look up."""
-        db = Database.from_url(self.settings.get("DATABASE_URL"))
-        db.connect()
-        try:
-            db.ensure_schema()
-            select = ("SELECT t.id, t.title, t.duration_ms, u.username FROM soundcloud_tracks t "
-                      "LEFT JOIN soundcloud_users u ON u.id = t.user_id ")
+        with connected(self.settings.get("DATABASE_URL")) as db:
             if self.track_ids:
-                marks = ", ".join("%s" for _ in self.track_ids)
-                rows = db.query(f"{select} WHERE t.id IN ({marks}) ORDER BY t.id", tuple(self.track_ids))
+                rows = tracks_by_id(db, self.track_ids)
                 missing = set(self.track_ids) - {r[0] for r in rows}
                 for track_id in sorted(missing):
                     self.skip("track_not_in_database", "SoundCloud track %d is not in soundcloud_tracks", track_id)
                 return rows
             days = self.settings.getint("BEATPORT_RESEARCH_DAYS", 180)
-            where = "NOT COALESCE(t.is_dj_set, FALSE) AND (m.soundcloud_track_id IS NULL"
-            params: tuple[Any, ...] = ()
-            if days > 0:
-                cutoff = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-                where += " OR m.searched_at < %s"
-                params = (cutoff,)
-            return db.query(f"{select} LEFT JOIN beatport_matches m ON m.soundcloud_track_id = t.id "
-                            f"WHERE {where}) ORDER BY t.id", params)
-        finally:
-            db.close()
+            cutoff = utc_timestamp(datetime.now(UTC) - timedelta(days=days)) if days > 0 else None
+            return tracks_to_match(db, searched_before=cutoff)
 
     def make_target(self, track_id: int | None, title: str, uploader: str | None,
                     duration_ms: int | None) -> Target:

@@ -31,34 +31,25 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from soundscraping.items import CmtForumThread
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.cambridge_mt import is_direct_audio, parse_forum_page, parse_thread_page
+from soundscraping.middlewares.throttle import Throttle
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.cambridge_mt.forum import parse_forum_page, parse_thread_page
+from soundscraping.sites.cambridge_mt.urls import is_direct_audio
+from soundscraping.spider_args import Arg, ArgSpec, numbers, one_of
 from soundscraping.spiders.base import SoundscrapingSpider
 
 DOWNLOAD_MODES = ("none", "mixes")
 
 
-def parse_fids(text: str | None) -> list[int]:
-    fids = []
-    for part in (text or "").replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if not part.isdigit():
-            raise ValueError(f"forums must be forum ids (fid), comma-separated: {part!r}")
-        fids.append(int(part))
-    return list(dict.fromkeys(fids))
-
-
 class CambridgeForumSpider(SoundscrapingSpider):
     name = "cambridge_forum"
 
-    def __init__(self, forums: str | None = None, download: str = "none", *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        if download not in DOWNLOAD_MODES:
-            raise ValueError(f"download must be one of {', '.join(DOWNLOAD_MODES)} (got {download!r})")
-        self.download = download
-        self.fids = parse_fids(forums)
+    arguments = ArgSpec((
+        Arg("forums", "FID,FID,...", numbers, [], attr="fids"),
+        Arg("download", "|".join(DOWNLOAD_MODES), one_of(*DOWNLOAD_MODES), "none"),
+    ))
+    fids: list[int]
+    download: str
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -126,19 +117,14 @@ class CambridgeForumSpider(SoundscrapingSpider):
     def on_response_downloaded(self, response: Response, request: Request, spider: Any = None) -> None:
         if response.status != 400 and response.status < 500:
             return
-        engine = self.crawler.engine
-        if engine is None:
+        delay = Throttle.for_crawler(self.crawler).slow_down(
+            request, floor=self.settings.getfloat("CAMBRIDGE_FORUM_BACKOFF", 30.0),
+            ceiling=self.settings.getfloat("CAMBRIDGE_FORUM_BACKOFF_MAX", 300.0))
+        if delay is None:
             return
-        downloader = engine.downloader
-        slot = downloader.slots.get(downloader.get_slot_key(request))
-        if slot is None:
-            return
-        floor = self.settings.getfloat("CAMBRIDGE_FORUM_BACKOFF", 30.0)
-        ceiling = self.settings.getfloat("CAMBRIDGE_FORUM_BACKOFF_MAX", 300.0)
-        slot.delay = min(ceiling, max(floor, slot.delay * 2))
         self.count("soundscraping/forum/backoff")
         self.logger.info("HTTP %d from the forum: pausing the host, one request every %.1f s", response.status,
-                         slot.delay)
+                         delay)
 
     # -- callbacks ----------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ the Cambridge-MT "Mixing Secrets" multitrack library (one page,
   WAV;
 * ``all`` — the previews plus every multitrack ZIP (every part) and excerpt
   ZIP.  ZIPs (and WAVs) are streamed to FILES_STORE by
-  ``soundscraping.media.StreamingFilesPipeline``; links that are web pages
+  ``soundscraping.media.streaming.StreamingFilesPipeline``; links that are web pages
   (registration-only or archive.org pages) are recorded, not downloaded.
 """
 
@@ -20,10 +20,12 @@ from scrapy import Request
 from scrapy.http import Response
 
 from soundscraping.items import CmtSong
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.cambridge_mt import is_file_url, parse_library
-from soundscraping.pipelines import utc_now
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.cambridge_mt.library import parse_library
+from soundscraping.sites.cambridge_mt.urls import is_file_url
+from soundscraping.spider_args import Arg, ArgSpec, one_of
 from soundscraping.spiders.base import SoundscrapingSpider
+from soundscraping.timestamps import utc_now
 
 DOWNLOAD_MODES = ("none", "previews", "all")
 
@@ -31,11 +33,8 @@ DOWNLOAD_MODES = ("none", "previews", "all")
 class CambridgeMtSpider(SoundscrapingSpider):
     name = "cambridge_mt"
 
-    def __init__(self, download: str = "previews", *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        if download not in DOWNLOAD_MODES:
-            raise ValueError(f"download must be one of {', '.join(DOWNLOAD_MODES)} (got {download!r})")
-        self.download = download
+    arguments = ArgSpec((Arg("download", "|".join(DOWNLOAD_MODES), one_of(*DOWNLOAD_MODES), "previews"),))
+    download: str
 
     async def start(self) -> AsyncIterator[Any]:
         url = self.settings.get("CAMBRIDGE_MT_URL")

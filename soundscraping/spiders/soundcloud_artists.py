@@ -4,8 +4,8 @@ each artist's profile, every track and DJ set, and every comment."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 from scrapy import Request
@@ -13,16 +13,18 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.soundcloud import (
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.soundcloud.parsers import (
     classify_artist_ref,
     parse_comment_json,
     parse_object,
     parse_track_json,
     pick_user_by_name,
 )
-from soundscraping.pipelines import utc_now
+from soundscraping.spider_args import Arg, ArgSpec, lines_of_file, names
 from soundscraping.spiders.base import SoundCloudSpider
+from soundscraping.timestamps import utc_now
+from soundscraping.units import UnitTracker, load_finished, unit_step
 
 # An artist's tracks, in the order tried: /users/{id}/tracks (impersonated
 # TLS, then a browser pass, inside the downloader), then the stream of posts
@@ -39,28 +41,34 @@ def _stronger(a: str | None, b: str | None) -> str | None:
     return max(known, key=_ACCESS_ORDER.index) if known else (a or b)
 
 
-def read_artist_refs(artists: str | None, artists_file: str | None) -> list[str]:
-    refs = [a.strip() for a in (artists or "").split(",") if a.strip()]
-    if artists_file:
-        lines = Path(artists_file).read_text(encoding="utf-8").splitlines()
-        refs += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    return list(dict.fromkeys(refs))  # keep order, drop repeats
-
-
 class SoundCloudArtistsSpider(SoundCloudSpider):
     name = "soundcloud_artists"
+    arguments = ArgSpec((
+        Arg("artists", "NAME,NAME,...", names, []),
+        Arg("artists_file", "PATH", lines_of_file, []),
+    ), required_any=("artists", "artists_file"))
+    artists: list[str]
+    artists_file: list[str]
+    # The unit of work: one artist (profile, every track, every comment).
+    unit_key = "artist"
 
-    def __init__(self, artists: str | None = None, artists_file: str | None = None, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.artist_refs = read_artist_refs(artists, artists_file)
-        if not self.artist_refs:
-            raise ValueError("no artists given: use -a artists=name1,name2 or -a artists_file=PATH")
+        self.artist_refs = list(dict.fromkeys(self.artists + self.artists_file))  # in order, once each
 
     async def start(self) -> AsyncIterator[Any]:
         if not await self.ensure_client_id():
             return
-        self.logger.info("Crawling %d artists", len(self.artist_refs))
-        for ref in self.artist_refs:
+        done = await asyncio.to_thread(load_finished, self.crawler, self.name)
+        todo = [ref for ref in self.artist_refs if ref not in done]
+        if done:
+            self.count("soundscraping/units/skipped", len(self.artist_refs) - len(todo))
+            self.logger.info("Resuming the job: %d of %d artists were finished before and are skipped",
+                             len(self.artist_refs) - len(todo), len(self.artist_refs))
+        self.logger.info("Crawling %d artists", len(todo))
+        units = UnitTracker.for_crawler(self.crawler)
+        for ref in todo:
+            units.request_sent(ref)
             yield self.artist_request(ref)
 
     def artist_request(self, ref: str) -> Request:
@@ -74,6 +82,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
 
     # -- callbacks -----------------------------------------------------------------
 
+    @unit_step
     def parse_artist(self, response: Response) -> Iterator[Any]:
         if response.status == 404:
             self.skip("artist_not_found", "Artist %r not found on SoundCloud (404 from resolve)",
@@ -87,6 +96,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             return
         yield from self.artist_found(user, response)
 
+    @unit_step
     def parse_artist_search(self, response: Response) -> Iterator[Any]:
         page = self.read_page(response)
         if not hasattr(page, "collection"):
@@ -124,6 +134,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
         return self.paged_request(path.format(meta["user_id"]), callback, meta=meta,
                                   errback=self.on_tracks_error)
 
+    @unit_step
     def parse_tracks(self, response: Response) -> Iterator[Any]:
         yield from self.read_track_page(response, self.parse_tracks, lambda obj: obj.get("kind") == "track")
 
@@ -223,6 +234,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             item.tracks_complete = complete
             yield item
 
+    @unit_step
     def parse_comments(self, response: Response) -> Iterator[Any]:
         page = self.read_page(response)
         if not hasattr(page, "collection"):

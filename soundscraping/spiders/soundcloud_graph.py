@@ -5,7 +5,7 @@ comments on whom, crawled outward from seed accounts.
 Each visited account's most recent ``per_kind_limit`` likes, reposts,
 followings and comments become ``soundcloud_interactions`` rows.  The seeds
 are visited first, then always the unvisited account with the highest
-interaction score received so far (see ``soundscraping.frontier``), skipping
+interaction score received so far (see ``soundscraping.sites.soundcloud.frontier``), skipping
 accounts with fewer than ``min_followers`` followers (known from the objects
 already fetched: no request is spent on sizing an account).  Visits are
 recorded in ``soundcloud_graph_visits`` with their edges, so a re-run (or a
@@ -27,14 +27,14 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 from w3lib.url import add_or_replace_parameter
 
-from soundscraping.frontier import Frontier
 from soundscraping.items import GraphVisit, InteractionPage
-from soundscraping.parsers import MalformedPage
-from soundscraping.parsers.soundcloud import classify_artist_ref, parse_interactions, parse_object
-from soundscraping.pipelines import utc_now
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.soundcloud.frontier import Frontier
+from soundscraping.sites.soundcloud.parsers import classify_artist_ref, parse_interactions, parse_object
+from soundscraping.spider_args import Arg, ArgSpec, integer, lines_of_file, names
 from soundscraping.spiders.base import SoundCloudSpider
-from soundscraping.spiders.soundcloud_artists import read_artist_refs
-from soundscraping.storage import Database, StorageError
+from soundscraping.storage import StorageError, connected, graph_scores, graph_visits
+from soundscraping.timestamps import utc_now
 
 # api-v2 list behind each interaction kind.
 LISTS = {
@@ -59,15 +59,23 @@ class Visit:
 class SoundCloudGraphSpider(SoundCloudSpider):
     name = "soundcloud_graph"
 
-    def __init__(self, seeds: str | None = None, seeds_file: str | None = None, max_accounts: int | str = 1000,
-                 min_followers: int | str = 250, per_kind_limit: int | str = 500, *args: Any, **kwargs: Any):
+    arguments = ArgSpec((
+        Arg("seeds", "NAME,NAME,...", names, []),
+        Arg("seeds_file", "PATH", lines_of_file, []),
+        Arg("max_accounts", "N", integer(minimum=1), 1000),
+        Arg("min_followers", "N", integer(), 250),
+        Arg("per_kind_limit", "N", integer(minimum=1), 500),
+    ), required_any=("seeds", "seeds_file"))
+    seeds: list[str]
+    seeds_file: list[str]
+    max_accounts: int
+    min_followers: int
+    per_kind_limit: int
+
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.seed_refs = read_artist_refs(seeds, seeds_file)
-        if not self.seed_refs:
-            raise ValueError("no seeds given: use -a seeds=permalink1,permalink2 or -a seeds_file=PATH")
-        self.max_accounts = int(max_accounts)
-        self.per_kind_limit = int(per_kind_limit)
-        self.frontier = Frontier(min_followers=int(min_followers))
+        self.seed_refs = list(dict.fromkeys(self.seeds + self.seeds_file))
+        self.frontier = Frontier(min_followers=self.min_followers)
         self.visits: dict[int, Visit] = {}
         self.seed_queue: list[tuple[int, int | None]] = []
         self.seeds_resolving = 0
@@ -106,23 +114,11 @@ class SoundCloudGraphSpider(SoundCloudSpider):
         """Visited accounts and received scores from earlier runs."""
         if not self.settings.getbool("STORAGE_ENABLED", True):
             return
-        weights = self.weights
-        case = " ".join(f"WHEN '{kind}' THEN {float(w)}" for kind, w in weights.items())
-        db = Database.from_url(self.settings.get("DATABASE_URL"))
+        weights, url = self.weights, self.settings.get("DATABASE_URL")
 
         def load() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-            db.connect()
-            db.ensure_schema()
-            try:
-                visited = db.query("SELECT user_id, position FROM soundcloud_graph_visits")
-                scores = db.query(
-                    f"SELECT i.target_user_id, SUM(CASE i.kind {case} ELSE 0 END), "
-                    "MAX(u.followers_count), MAX(u.permalink) FROM soundcloud_interactions i "
-                    "JOIN soundcloud_graph_visits v ON v.user_id = i.source_user_id "
-                    "LEFT JOIN soundcloud_users u ON u.id = i.target_user_id GROUP BY i.target_user_id")
-            finally:
-                db.close()
-            return visited, scores
+            with connected(url) as db:
+                return graph_visits(db), graph_scores(db, weights)
 
         try:
             visited, scores = await asyncio.to_thread(load)

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import orjson
 
 from soundscraping.items import SoundCloudComment, SoundCloudInteraction, SoundCloudTrack, SoundCloudUser
-from soundscraping.parsers import MalformedPage
+from soundscraping.sites import MalformedPage
 
 _HYDRATION_MARK = re.compile(r"window\.__sc_hydration\s*=\s*")
 _SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"", re.IGNORECASE)

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 from soundscraping.items import BeatportTrack
-from soundscraping.matching import Candidate
-from soundscraping.parsers import MalformedPage
+from soundscraping.sites import MalformedPage
+from soundscraping.sites.beatport.matching import Candidate
 
 _NEXT_DATA = re.compile(
     rb"<script\b[^>]*\bid=[\"']__NEXT_DATA__[\"'][^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
@@ -29,14 +29,6 @@ ARTWORK_SIZE = (1400, 1400)
 _KEY_ALIASES = {"Gb Minor": "11A", "F# Minor": "11A", "C# Minor": "12A", "G# Minor": "1A", "D# Minor": "2A",
                 "A# Minor": "3A", "F# Major": "2B", "Gb Major": "2B", "C# Major": "3B", "G# Major": "4B",
                 "D# Major": "5B", "A# Major": "6B"}
-
-
-def is_challenge_page(body: bytes) -> bool:
-    """Cloudflare's "Just a moment…" interstitial instead of the page.  (Not
-    "challenge-platform": Cloudflare's bot-detection script carries that path
-    into ordinary pages too.)"""
-    head = body[:40_000]
-    return b"<title>Just a moment" in head or b"window._cf_chl_opt" in head
 
 
 def next_data(body: bytes | str) -> dict[str, Any]:

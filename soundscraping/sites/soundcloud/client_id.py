@@ -13,10 +13,14 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from w3lib.url import add_or_replace_parameter
 
-from soundscraping.parsers.soundcloud import asset_script_urls, client_id_from_home, client_id_from_script
+from soundscraping.per_crawler import per_crawler
+from soundscraping.sites import SiteUnreachable, unreachable_message
+from soundscraping.sites.soundcloud.parsers import asset_script_urls, client_id_from_home, client_id_from_script
 
 logger = logging.getLogger(__name__)
 
+# Request meta key marking the client_id discovery's own requests.
+DISCOVERY_META = "soundcloud_client_id_discovery"
 # Where the client_id sits in the asset chunks: within their first 50 KB.
 ASSET_RANGE = "bytes=0-50000"
 
@@ -52,14 +56,13 @@ class ClientIdStore:
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> ClientIdStore:
-        store = getattr(crawler, "_soundcloud_client_ids", None)
-        if store is None:
-            store = cls(crawler)
-            crawler._soundcloud_client_ids = store  # type: ignore[attr-defined]
-        return store
+        return per_crawler(cls, crawler)
 
     def is_api_request(self, request: Request) -> bool:
-        return urlparse(request.url).netloc == self.api_netloc
+        """An api-v2 request that needs the client_id.  The store's own
+        discovery requests never are, even when the web site and the API
+        share a host:port (they would wait for the id they are fetching)."""
+        return not request.meta.get(DISCOVERY_META) and urlparse(request.url).netloc == self.api_netloc
 
     async def get(self) -> str:
         if self.current:
@@ -115,6 +118,11 @@ class ClientIdStore:
         )
 
     async def _fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
-        request = Request(url, headers=headers, dont_filter=True, meta={"handle_httpstatus_all": True})
+        request = Request(url, headers=headers, dont_filter=True,
+                          meta={"handle_httpstatus_all": True, DISCOVERY_META: True})
         assert self.crawler.engine is not None
-        return await self.crawler.engine.download_async(request)
+        try:
+            return await self.crawler.engine.download_async(request)
+        except Exception as exc:  # noqa: BLE001 - any download failure: no answer from the site
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SiteUnreachable(unreachable_message(self.crawler.settings, url, reason)) from None

@@ -11,6 +11,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 
+# What one interaction from a visited account adds to the score of the
+# account it points at: the default of the GRAPH_WEIGHTS setting (the graph
+# crawl's visit order) and of the community map's edge weights.
+INTERACTION_WEIGHTS: dict[str, float] = {"like": 1.0, "repost": 3.0, "follow": 3.0, "comment": 3.0}
+
 
 class Frontier:
     def __init__(self, min_followers: int = 0):

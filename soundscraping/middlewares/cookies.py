@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from http.cookiejar import Cookie, DefaultCookiePolicy
@@ -122,8 +121,6 @@ def _new_jar() -> CookieJar:
 class BrowserCookiesMiddleware:
     """Downloader middleware: the cookie jar(s) of the crawl (see module doc)."""
 
-    _by_crawler: weakref.WeakKeyDictionary[Crawler, BrowserCookiesMiddleware] = weakref.WeakKeyDictionary()
-
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.debug = crawler.settings.getbool("COOKIES_DEBUG")
@@ -133,14 +130,7 @@ class BrowserCookiesMiddleware:
     def from_crawler(cls, crawler: Crawler) -> BrowserCookiesMiddleware:
         if not crawler.settings.getbool("COOKIES_ENABLED"):
             raise NotConfigured
-        middleware = cls(crawler)
-        cls._by_crawler[crawler] = middleware
-        return middleware
-
-    @classmethod
-    def of(cls, crawler: Crawler) -> BrowserCookiesMiddleware | None:
-        """The crawler's instance (None when cookies are disabled)."""
-        return cls._by_crawler.get(crawler)
+        return cls(crawler)
 
     # -- the jar ------------------------------------------------------------------
 

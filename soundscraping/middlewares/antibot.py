@@ -1,13 +1,13 @@
-"""Downloader middlewares: retry with back-off, SoundCloud client_id upkeep,
-and getting past anti-bot checks (SoundCloud's DataDome, Beatport's
-Cloudflare): a browser's TLS fingerprint first (curl_cffi), a real browser
-(scrapy-playwright) when that is not enough."""
+"""Getting past anti-bot checks (SoundCloud's DataDome, Beatport's
+Cloudflare), one mechanism for every site: a browser's TLS fingerprint first
+(curl_cffi), a real browser (scrapy-playwright) when that is not enough.
+How each site's check shows itself lives with the site
+(sites/<site>/antibot.py); ANTIBOT_PROFILES names it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,140 +16,13 @@ from urllib.parse import urlparse
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
-from scrapy.utils.response import response_status_message
 
-from soundscraping.cookies import BrowserCookiesMiddleware
-from soundscraping.soundcloud_api import ClientIdStore, client_id_of, masked, with_client_id
+from soundscraping.middlewares.cookies import BrowserCookiesMiddleware
 
 logger = logging.getLogger(__name__)
-
-class BackoffRetryMiddleware(RetryMiddleware):
-    """Scrapy's RetryMiddleware (same settings and stats) plus exponential
-    back-off with jitter.  The real sites send no Retry-After with their 429s,
-    so a 429 also slows the whole host: its download slot delay doubles, and
-    decays again with each success."""
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
-        mw = super().from_crawler(crawler)
-        mw.backoff_base = crawler.settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
-        mw.backoff_max = crawler.settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
-        mw.base_delay = crawler.settings.getfloat("DOWNLOAD_DELAY", 0.0)
-        return mw
-
-    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
-        if response.status < 400:
-            self._relax(request)
-        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
-            return response
-        if response.status == 429:
-            self._slow_down(request)
-        self.crawler.stats.inc_value(f"soundscraping/retry/http_{response.status}")
-        retry = self._retry(request, response_status_message(response.status))
-        if retry is None:
-            self.crawler.stats.inc_value(f"soundscraping/gave_up/http_{response.status}")
-            return response
-        await asyncio.sleep(self._delay(request))
-        return retry
-
-    async def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Any:
-        if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
-            retry = self._retry(request, exception)
-            if retry is not None:
-                await asyncio.sleep(self._delay(request))
-            else:
-                self.crawler.stats.inc_value(f"soundscraping/gave_up/{type(exception).__name__}")
-            return retry
-        return None
-
-    def _delay(self, request: Request) -> float:
-        attempt = request.meta.get("retry_times", 0)
-        delay = min(self.backoff_max, self.backoff_base * 2**attempt)
-        return delay * random.uniform(0.75, 1.25)  # noqa: S311 - jitter, not crypto
-
-    def _slot(self, request: Request) -> Any:
-        engine = self.crawler.engine
-        if engine is None:
-            return None
-        downloader = engine.downloader
-        return downloader.slots.get(downloader.get_slot_key(request))
-
-    def _slow_down(self, request: Request) -> None:
-        slot = self._slot(request)
-        if slot is not None:
-            slot.delay = min(self.backoff_max, max(slot.delay * 2, 0.5))
-            logger.info("429 from %s: slowing that host to one request every %.1f s",
-                        urlparse(request.url).netloc, slot.delay)
-
-    def _relax(self, request: Request) -> None:
-        slot = self._slot(request)
-        if slot is not None and slot.delay > self.base_delay:
-            slot.delay = max(self.base_delay, slot.delay * 0.9 if slot.delay > 0.05 else 0)
-
-
-class SoundCloudClientIdMiddleware:
-    """Keeps ``client_id`` on every api-v2 request current, and on a 401/403
-    (not the anti-bot one) refreshes the id once and retries."""
-
-    def __init__(self, crawler: Crawler):
-        self.crawler = crawler
-        self.store = ClientIdStore.for_crawler(crawler)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SoundCloudClientIdMiddleware:
-        return cls(crawler)
-
-    async def process_request(self, request: Request, spider: Any = None) -> Request | None:
-        if request.meta.get("playwright") or not self.store.is_api_request(request):
-            return None
-        client_id = await self.store.get()
-        if client_id_of(request.url) != client_id:
-            return request.replace(url=with_client_id(request.url, client_id), dont_filter=True)
-        return None
-
-    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
-        if response.status not in (401, 403) or not self.store.is_api_request(request):
-            return response
-        if response.status == 403 and response.headers.get("x-datadome"):
-            return response  # the anti-bot middleware's business
-        stale = client_id_of(request.url)
-        stats = self.crawler.stats
-        if request.meta.get("client_id_refreshed"):
-            stats.inc_value("soundscraping/client_id/rejected")
-            logger.error("SoundCloud rejected a freshly discovered client_id %s (HTTP %d) for %s",
-                         masked(stale), response.status, request.url)
-            return response
-        fresh = await self.store.refresh(stale)
-        if fresh is None:
-            stats.inc_value("soundscraping/client_id/rejected")
-            logger.error("SoundCloud answers HTTP %d to client_id %s and offers no other one",
-                         response.status, masked(stale))
-            return response
-        logger.info("client_id %s rejected (HTTP %d); retrying with %s", masked(stale), response.status, masked(fresh))
-        meta = {**request.meta, "client_id_refreshed": True}
-        return request.replace(url=with_client_id(request.url, fresh), meta=meta, dont_filter=True)
-
-
-def datadome_block(response: Response) -> bool:
-    """SoundCloud's DataDome block: 403 with an ``x-datadome`` header."""
-    return response.status == 403 and bool(response.headers.get("x-datadome"))
-
-
-def cloudflare_challenge(response: Response) -> bool:
-    """Cloudflare's managed challenge ("Just a moment..."): marked with
-    ``cf-mitigated: challenge``, or a 403/503 page carrying the challenge
-    script.  Cloudflare's plain 403s (blocked query, bad User-Agent) are not
-    challenges: no browser gets past those."""
-    if (response.headers.get("cf-mitigated") or b"").lower() == b"challenge":
-        return True
-    if response.status not in (403, 503):
-        return False
-    head = response.body[:40_000]
-    return b"<title>Just a moment" in head or b"_cf_chl_opt" in head
 
 
 @dataclass
@@ -220,7 +93,7 @@ class AntiBotBrowserMiddleware:
     2. Browser pass: a blocked response sends a real Chromium
        (scrapy-playwright) to the site; the site's script issues its cookie;
        every cookie the browser then holds enters the crawl's one jar with
-       the browser's domain and path (soundscraping.cookies), and the blocked
+       the browser's domain and path (soundscraping.middlewares.cookies), and the blocked
        request is retried over the same path (impersonated where enabled),
        with the browser's User-Agent where the cookie is bound to it
        (Beatport's cf_clearance).  Nothing is pinned: the site's later
@@ -366,7 +239,8 @@ class AntiBotBrowserMiddleware:
             page = page or request.meta.get("playwright_page")
             if page is not None:
                 await _close_page(page)
-        jar = BrowserCookiesMiddleware.of(self.crawler)
+        # None when cookies are disabled (Scrapy did not build the middleware).
+        jar = self.crawler.get_downloader_middleware(BrowserCookiesMiddleware)
         if jar is None:
             self._count(profile, "failed")
             logger.error("COOKIES_ENABLED is off (or %s is not in DOWNLOADER_MIDDLEWARES): the %s cookie "

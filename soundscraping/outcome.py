@@ -1,0 +1,50 @@
+"""How a crawl ended, from its finish reason and its stats: one rule for
+the exit code (``scrapy crawl``), the stats file and the last log line.
+
+A crawl that lost rows has failed even when Scrapy closed it as
+``finished`` (rows rejected by the database, a final flush that could not be
+written): its finish reason becomes ``rows_not_saved``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# Finish reasons that mean the job did its work.
+SUCCESS_REASONS = frozenset({"finished", "shutdown", "closespider_itemcount", "closespider_pagecount",
+                             "closespider_timeout", "closespider_errorcount"})
+# Finish reasons that mean the crawl never started because the user must
+# fix something first (exit 2, like a command-line mistake).
+USAGE_REASONS = frozenset({"schema_outdated", "schema_too_new"})
+ROWS_NOT_SAVED = "rows_not_saved"
+
+UNSAVED_ROWS = "soundscraping/storage/unsaved_rows"
+UNSAVED_FILE = "soundscraping/storage/unsaved_file"
+
+
+def rows_not_saved(stats: Mapping[str, Any]) -> int:
+    return int(stats.get(UNSAVED_ROWS) or 0)
+
+
+def final_reason(reason: str, stats: Mapping[str, Any]) -> str:
+    """The reason to report: a "successful" close that lost rows is not one."""
+    if reason in SUCCESS_REASONS and rows_not_saved(stats):
+        return ROWS_NOT_SAVED
+    return reason
+
+
+def exit_code(reason: str) -> int:
+    """0 = done, 2 = the user must fix something first, 1 = any other failure."""
+    if reason in SUCCESS_REASONS:
+        return 0
+    return 2 if reason in USAGE_REASONS else 1
+
+
+def lost_rows_message(stats: Mapping[str, Any]) -> str | None:
+    """The crawl's last log line when rows were lost, else None."""
+    lost = rows_not_saved(stats)
+    if not lost:
+        return None
+    return (f"Crawl failed: {lost} rows not saved to the database; they are in {stats.get(UNSAVED_FILE)} "
+            "(JSON lines: table and row)")

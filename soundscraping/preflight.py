@@ -1,0 +1,56 @@
+"""User mistakes a crawl can see before it starts: the spider arguments and
+the settings that name places (DATABASE_URL, FILES_STORE).  Each is reported
+in one line, with exit code 2, instead of a traceback from deep inside a
+crawl (see commands/crawl.py)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from scrapy.settings import BaseSettings
+
+from soundscraping.storage import Database, StorageError
+
+
+class UserError(ValueError):
+    """Something the user must fix; the message is one line."""
+
+
+def check_spider_arguments(spidercls: type, given: Mapping[str, Any]) -> None:
+    parse = getattr(spidercls, "parse_arguments", None)
+    if parse is not None:
+        try:
+            parse(given)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+
+
+def check_settings(settings: BaseSettings) -> None:
+    pipelines = settings.getwithbase("ITEM_PIPELINES")
+    if settings.getbool("STORAGE_ENABLED", True) and pipelines.get("soundscraping.pipelines.StorePipeline"):
+        try:
+            Database.from_url(settings.get("DATABASE_URL"))
+        except StorageError as exc:
+            raise UserError(str(exc)) from None
+    store = settings.get("FILES_STORE")
+    if settings.getbool("MEDIA_ENABLED", True) and store and "://" not in str(store):
+        check_writable_folder("FILES_STORE", Path(store))
+
+
+def check_writable_folder(setting: str, folder: Path) -> None:
+    if problem := folder_write_problem(folder):
+        raise UserError(f"{setting} {str(folder)!r} is not a writable folder: {problem}")
+
+
+def folder_write_problem(folder: Path) -> str | None:
+    """Why no file can be written in ``folder`` (made if missing), or None."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".soundscraping-write-check-"):
+            pass
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    return None

@@ -1,0 +1,50 @@
+"""Storage: the dataset's schema (``schema``), rendered for PostgreSQL and
+SQLite (``sql``), the connection that writes batched idempotent upserts
+(``database``), the named queries spiders and commands run (``queries``) and
+the ordered schema migrations (``migrations``).
+
+The names other modules use are importable from here as before
+(``from soundscraping.storage import Database, StorageError, TABLES, ...``)."""
+
+from soundscraping.storage.database import (
+    Database,
+    PostgresDatabase,
+    RowsRejected,
+    SchemaMismatch,
+    SchemaOutdated,
+    SchemaTooNew,
+    SqliteDatabase,
+    StorageError,
+    connected,
+    default_database_url,
+    error_line,
+    mask_url,
+)
+from soundscraping.storage.queries import (
+    finished_units,
+    graph_scores,
+    graph_visits,
+    tracks_by_id,
+    tracks_to_match,
+)
+from soundscraping.storage.schema import (
+    HISTORY,
+    TABLES,
+    Column,
+    Row,
+    Table,
+    Values,
+    cols,
+    history_row,
+    merge_rows,
+    merge_values,
+)
+from soundscraping.storage.sql import add_columns_sql, column_type, create_sql, upsert_sql
+
+__all__ = [
+    "HISTORY", "TABLES", "Column", "Database", "PostgresDatabase", "Row", "RowsRejected", "SchemaMismatch",
+    "SchemaOutdated", "SchemaTooNew", "SqliteDatabase", "StorageError", "Table", "Values", "add_columns_sql",
+    "cols", "column_type", "connected", "create_sql", "default_database_url", "error_line", "finished_units",
+    "graph_scores", "graph_visits", "history_row",
+    "mask_url", "merge_rows", "merge_values", "tracks_by_id", "tracks_to_match", "upsert_sql",
+]

@@ -1,0 +1,290 @@
+"""A connection to the dataset (PostgreSQL or SQLite, from DATABASE_URL):
+batched upserts in one transaction each, so a failed flush leaves no
+half-written rows; the schema built and checked by the migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from soundscraping.storage.schema import TABLES, Table, Values
+from soundscraping.storage.sql import create_sql, upsert_sql
+
+logger = logging.getLogger(__name__)
+
+
+class StorageError(RuntimeError):
+    """The database cannot be reached (worth retrying)."""
+
+
+class SchemaMismatch(StorageError):
+    """The database's schema is not the one this code writes (older: run
+    ``soundscraping db upgrade``; newer: update soundscraping).  Retrying
+    cannot help; the message says what to run."""
+
+    reason = "schema_mismatch"
+
+
+class SchemaOutdated(SchemaMismatch):
+    reason = "schema_outdated"
+
+
+class SchemaTooNew(SchemaMismatch):
+    reason = "schema_too_new"
+
+
+class RowsRejected(StorageError):
+    """The database refused the rows themselves (bad value, constraint):
+    retrying the same batch cannot help; writing row by row isolates them."""
+
+
+def error_line(exc: BaseException) -> str:
+    """The first line of a driver error (psycopg2 messages span several)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def default_database_url() -> str:
+    """The DATABASE_URL setting (or environment variable), for commands run
+    outside a crawl (``soundscraping map``, ``soundscraping db``)."""
+    from soundscraping import settings
+
+    return str(settings.DATABASE_URL)
+
+
+def mask_url(url: str) -> str:
+    """The database URL with any password replaced, fit for logs."""
+    parsed = urlparse(url)
+    if parsed.password:
+        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
+        return parsed._replace(netloc=netloc).geturl()
+    return url
+
+
+class Database:
+    """A connection to the dataset: ``ensure_schema()`` once, then ``write()``
+    batches.  Not thread-safe by itself; the store pipeline serialises calls.
+
+    The schema is built and changed by ordered migrations
+    (soundscraping.storage.migrations); ``ensure_schema()`` creates it in an empty
+    database and refuses one at another version."""
+
+    dialect = ""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    @staticmethod
+    def from_url(url: str) -> Database:
+        scheme = urlparse(url).scheme
+        if scheme.startswith("postgres"):
+            return PostgresDatabase(url)
+        if scheme == "sqlite":
+            return SqliteDatabase(url)
+        raise StorageError(f"unsupported DATABASE_URL scheme {scheme!r} (use postgresql:// or sqlite:///)")
+
+    def connect(self) -> None:
+        raise NotImplementedError
+
+    def ensure_schema(self) -> None:
+        """Create the schema in an empty database; raise ``SchemaOutdated`` /
+        ``SchemaTooNew`` for a database at another schema version."""
+        from soundscraping.storage.migrations import ensure_current
+
+        ensure_current(self)
+
+    def create_tables(self, tables: Iterable[Table]) -> None:
+        """``CREATE TABLE/INDEX IF NOT EXISTS`` for ``tables``, unversioned
+        (migrations and tests that build a database by hand)."""
+        self.execute([s for table in tables for s in create_sql(table, self.dialect)])
+
+    def execute(self, statements: Iterable[str | tuple[str, tuple[Any, ...]]]) -> None:
+        """Run DDL/DML statements (``%s`` placeholders) in one transaction,
+        serialised with other processes doing the same."""
+        raise NotImplementedError
+
+    def table_names(self) -> set[str]:
+        raise NotImplementedError
+
+    def column_names(self, table: str) -> list[str]:
+        """The columns the table has in the database (empty: no such table)."""
+        raise NotImplementedError
+
+    def write(self, batch: Mapping[str, list[Values]]) -> None:
+        """Upsert every table's rows (value tuples in column order) in one
+        transaction."""
+        raise NotImplementedError
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only SELECT (``%s`` placeholders on both engines)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class PostgresDatabase(Database):
+    dialect = "postgresql"
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.conn: Any = None
+
+    def connect(self) -> None:
+        import psycopg2
+
+        try:
+            self.conn = psycopg2.connect(self.url, connect_timeout=10, application_name="soundscraping")
+        except psycopg2.Error as exc:
+            raise StorageError(f"cannot connect to {mask_url(self.url)}: {str(exc).strip().splitlines()[0]}") from exc
+
+    def execute(self, statements: Iterable[str | tuple[str, tuple[Any, ...]]]) -> None:
+        if self.conn is None or self.conn.closed:
+            self.connect()
+        with self.conn, self.conn.cursor() as cur:
+            # Several workers may start at once: serialise the DDL.
+            cur.execute("SELECT pg_advisory_xact_lock(727274)")
+            for statement in statements:
+                sql, params = (statement, ()) if isinstance(statement, str) else statement
+                cur.execute(sql, params)
+
+    def table_names(self) -> set[str]:
+        rows = self.query("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        return {r[0] for r in rows}
+
+    def column_names(self, table: str) -> list[str]:
+        rows = self.query("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                          "AND table_name = %s ORDER BY ordinal_position", (table,))
+        return [r[0] for r in rows]
+
+    def write(self, batch: Mapping[str, list[Values]]) -> None:
+        import psycopg2
+        from psycopg2.extras import execute_values
+
+        try:
+            if self.conn is None or self.conn.closed:
+                self.connect()
+            with self.conn, self.conn.cursor() as cur:
+                for name, rows in batch.items():
+                    if rows:
+                        # psycopg2 adapts lists to ARRAY and ISO strings to TIMESTAMPTZ.
+                        execute_values(cur, upsert_sql(TABLES[name], self.dialect), rows, page_size=1000)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            self.close()
+            raise StorageError(f"database write failed: {str(exc).strip().splitlines()[0]}") from exc
+        except psycopg2.Error as exc:
+            raise RowsRejected(str(exc).strip().splitlines()[0]) from exc
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self.conn is None or self.conn.closed:
+            self.connect()
+        with self.conn, self.conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):  # closing a dead connection
+                self.conn.close()
+            self.conn = None
+
+
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        # sqlite:///relative.db → relative.db ; sqlite:////abs.db → /abs.db
+        path = unquote(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else ""
+        if not path:
+            raise StorageError(f"bad SQLite URL {url!r} (use sqlite:///path/to/file.sqlite3)")
+        self.path = Path(path)
+        self.conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def connect(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open SQLite database {self.path}: {exc}") from exc
+
+    def execute(self, statements: Iterable[str | tuple[str, tuple[Any, ...]]]) -> None:
+        if self.conn is None:
+            self.connect()
+        assert self.conn is not None
+        with self._lock, self.conn:
+            # Take the write lock first: two processes upgrading at once queue.
+            self.conn.execute("BEGIN IMMEDIATE")
+            for statement in statements:
+                sql, params = (statement, ()) if isinstance(statement, str) else statement
+                self.conn.execute(sql.replace("%s", "?"), params)
+
+    def table_names(self) -> set[str]:
+        return {r[0] for r in self.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def column_names(self, table: str) -> list[str]:
+        return [r[0] for r in self.query("SELECT name FROM pragma_table_info(%s)", (table,))]
+
+    def write(self, batch: Mapping[str, list[Values]]) -> None:
+        if self.conn is None:
+            self.connect()
+        assert self.conn is not None
+        try:
+            with self._lock, self.conn:
+                for name, rows in batch.items():
+                    if rows:
+                        table = TABLES[name]
+                        self.conn.executemany(upsert_sql(table, self.dialect), self._adapt(table, rows))
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"SQLite write failed: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise RowsRejected(str(exc)) from exc
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self.conn is None:
+            self.connect()
+        assert self.conn is not None
+        with self._lock:
+            return self.conn.execute(sql.replace("%s", "?"), params).fetchall()
+
+    @staticmethod
+    def _adapt(table: Table, rows: list[Values]) -> Iterable[Values]:
+        """SQLite has no arrays (JSON text instead) and stores booleans as 0/1."""
+        special = [(i, c.kind) for i, c in enumerate(table.columns) if c.kind in ("text[]", "bool")]
+        if not special:
+            return rows
+        adapted = []
+        for row in rows:
+            values = list(row)
+            for i, kind in special:
+                if values[i] is not None:
+                    values[i] = json.dumps(list(values[i]), ensure_ascii=False) if kind == "text[]" else int(values[i])
+            adapted.append(tuple(values))
+        return adapted
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+@contextlib.contextmanager
+def connected(url: str) -> Iterator[Database]:
+    """The dataset at ``url``, connected and at the current schema, closed
+    afterwards (for a spider's or a command's reads)."""
+    db = Database.from_url(url)
+    try:
+        db.connect()
+        db.ensure_schema()
+        yield db
+    finally:
+        db.close()

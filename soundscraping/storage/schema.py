@@ -1,0 +1,218 @@
+"""The dataset's schema, declared once for PostgreSQL and SQLite: tables,
+their columns and keys, how rows for one key merge, and the history tables.
+It is the dataset's public contract (shared/reference/schema.md); items carry
+only their table's name (tests/test_items_tables.py checks they agree)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+Row = dict[str, Any]
+# A row as written: the table's column values in declaration order.
+Values = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # bigint | int | text | bool | timestamp | float | date | text[]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    # "overwrite": a re-crawl refreshes every column;
+    # "profile": rows with full_profile=false only fill gaps of full rows;
+    # "ignore": the first row wins (edges, append-only facts).
+    merge: str = "overwrite"
+    indexes: tuple[tuple[str, ...], ...] = ()
+    # Key columns that may be NULL yet must still be unique (a follow has no
+    # object): the unique index covers COALESCE(column, -1) instead.
+    nullable_key: tuple[str, ...] = ()
+    # Columns a NULL never overwrites (facts only some crawls establish,
+    # e.g. soundcloud_users.tracks_complete: the graph crawl leaves it NULL).
+    keep_known: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @functools.cached_property
+    def key_positions(self) -> tuple[int, ...]:
+        return tuple(self.column_names.index(k) for k in self.key)
+
+
+def cols(spec: str) -> tuple[Column, ...]:
+    """Columns from "name:kind name:kind ..." (how tables are declared)."""
+    return tuple(Column(*item.split(":")) for item in spec.split())
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "soundcloud_users", ("id",),
+            cols(
+                "id:bigint permalink:text username:text full_name:text description:text city:text "
+                "country_code:text followers_count:int followings_count:int track_count:int "
+                "avatar_url:text banner_url:text verified:bool created_at:timestamp "
+                "full_profile:bool scraped_at:timestamp tracks_complete:bool"  # added by migration 4: last
+            ),
+            merge="profile",
+            indexes=(("permalink",),),
+            keep_known=("tracks_complete",),
+        ),
+        Table(
+            "soundcloud_tracks", ("id",),
+            cols(
+                "id:bigint user_id:bigint title:text permalink_url:text genre:text tag_list:text "
+                "duration_ms:bigint created_at:timestamp likes_count:bigint reposts_count:bigint "
+                "playback_count:bigint comment_count:bigint artwork_url:text is_dj_set:bool "
+                "scraped_at:timestamp"
+            ),
+            indexes=(("user_id",),),
+        ),
+        Table(
+            # Popularity over time: one row per track per crawl that saw it
+            # (schema migration 2; filled from every stored track row).
+            "soundcloud_track_stats", ("track_id", "scraped_at"),
+            cols("track_id:bigint scraped_at:timestamp playback_count:bigint likes_count:bigint "
+                  "reposts_count:bigint comment_count:bigint"),
+            merge="ignore",
+        ),
+        Table(
+            "soundcloud_comments", ("id",),
+            cols("id:bigint track_id:bigint user_id:bigint body:text timestamp_ms:bigint created_at:timestamp"),
+            indexes=(("track_id",), ("user_id",)),
+        ),
+        Table(
+            "soundcloud_interactions", ("source_user_id", "kind", "target_user_id", "object_id"),
+            cols("source_user_id:bigint kind:text target_user_id:bigint object_id:bigint created_at:timestamp"),
+            merge="ignore",
+            indexes=(("target_user_id",),),
+            nullable_key=("object_id",),
+        ),
+        Table(
+            # One row per account the graph crawl has fully visited: the
+            # frontier is rebuilt from this and the interactions on a re-run.
+            "soundcloud_graph_visits", ("user_id",),
+            cols("user_id:bigint position:bigint score:float followers_count:int interactions:int "
+                  "started_at:timestamp finished_at:timestamp"),
+        ),
+        Table(
+            "beatport_tracks", ("id",),
+            cols(
+                "id:bigint soundcloud_track_id:bigint url:text name:text mix_name:text bpm:int key_name:text "
+                "camelot:text genre:text sub_genre:text publish_date:date label:text catalog_number:text isrc:text "
+                "artists:text[] remixers:text[] length_ms:bigint waveform_url:text artwork_url:text "
+                "match_score:float scraped_at:timestamp"
+            ),
+            indexes=(("soundcloud_track_id",),),
+        ),
+        Table(
+            # One row per searched SoundCloud track: matched or not, so that a
+            # track without a Beatport release is not searched every run.
+            "beatport_matches", ("soundcloud_track_id",),
+            cols("soundcloud_track_id:bigint status:text beatport_track_id:bigint match_score:float query:text "
+                  "candidates:int searched_at:timestamp"),
+        ),
+        Table(
+            "cmt_songs", ("artist", "title"),
+            cols(
+                "artist:text title:text composer:text genre:text sub_genre:text full_tracks:int excerpt_tracks:int "
+                "multitrack_urls:text[] excerpt_urls:text[] full_preview_url:text excerpt_preview_url:text "
+                "unmastered_wav_url:text forum_fid:int external_download:bool registration_required:bool "
+                "scraped_at:timestamp"
+            ),
+            indexes=(("forum_fid",),),
+        ),
+        Table(
+            "cmt_forum_threads", ("tid",),
+            cols("tid:bigint forum_fid:int title:text author:text started_at:timestamp views:int replies:int "
+                  "rating:float"),
+            indexes=(("forum_fid",),),
+        ),
+        Table(
+            "cmt_forum_posts", ("pid",),
+            cols("pid:bigint tid:bigint author:text posted_at:timestamp body_text:text"),
+            indexes=(("tid",),),
+        ),
+        Table(
+            "cmt_mixes", ("url", "pid"),
+            cols("url:text pid:bigint tid:bigint kind:text host:text filename:text stored_path:text"),
+            indexes=(("tid",),),
+        ),
+        Table(
+            # Units of work a crawl finished (an artist with every track and
+            # comment, ...), written after their rows: a resumed job skips
+            # them (schema migration 3).
+            "crawl_units", ("spider", "job", "unit"),
+            cols("spider:text job:text unit:text finished_at:timestamp"),
+        ),
+        Table(
+            "media_files", ("url",),
+            cols("url:text path:text checksum:text owner_table:text owner_id:text stored_at:timestamp"),
+            indexes=(("owner_table", "owner_id"),),
+        ),
+    )
+}
+
+
+# History tables: every row stored into the first table also appends a row
+# to the second, made of these columns of it (history column -> column).
+HISTORY: dict[str, tuple[str, dict[str, str]]] = {
+    "soundcloud_tracks": ("soundcloud_track_stats", {
+        "track_id": "id", "scraped_at": "scraped_at", "playback_count": "playback_count",
+        "likes_count": "likes_count", "reposts_count": "reposts_count", "comment_count": "comment_count",
+    }),
+}
+
+
+@functools.cache
+def _history_of(name: str) -> tuple[Table, tuple[int, ...]] | None:
+    if name not in HISTORY:
+        return None
+    target, sources = HISTORY[name]
+    history, source = TABLES[target], TABLES[name]
+    return history, tuple(source.column_names.index(sources[c]) for c in history.column_names)
+
+
+def history_row(table: Table, values: Values) -> tuple[Table, Values] | None:
+    """The history row a row of ``table`` appends (None: no history, or no
+    time to key it by)."""
+    found = _history_of(table.name)
+    if found is None:
+        return None
+    history, positions = found
+    row = tuple(values[i] for i in positions)
+    return None if any(row[i] is None for i in history.key_positions) else (history, row)
+
+
+def merge_rows(table: Table, old: Row, new: Row) -> Row:
+    """Combine two rows for the same key the way the database upsert would."""
+    if table.merge == "ignore":
+        return old
+    if table.merge == "profile" and not new.get("full_profile"):
+        base = old if old.get("full_profile") else new
+        other = new if base is old else old
+        merged = {k: (base.get(k) if base.get(k) is not None else other.get(k)) for k in table.column_names}
+        merged["full_profile"] = bool(old.get("full_profile"))
+    else:
+        merged = dict(new)
+    for name in table.keep_known:
+        if merged.get(name) is None:
+            merged[name] = new.get(name) if new.get(name) is not None else old.get(name)
+    return merged
+
+
+def merge_values(table: Table, old: Values, new: Values) -> Values:
+    """``merge_rows`` for rows held as value tuples."""
+    if table.merge == "overwrite":
+        return new
+    names = table.column_names
+    merged = merge_rows(table, dict(zip(names, old, strict=True)), dict(zip(names, new, strict=True)))
+    return tuple(merged[n] for n in names)

@@ -1,0 +1,95 @@
+"""The watchdog: a crawl that neither receives a response nor produces an
+item for ``WATCHDOG_SECONDS`` is stuck (a lock never released, a server that
+holds connections open, a pipeline waiting for ever) and is closed with
+reason ``stalled`` (exit 1) instead of logging "Crawled 0 pages" for days.
+
+Scrapy's close waits for the requests in flight, and a stuck one may never
+end.  If the close has not finished ``WATCHDOG_SECONDS`` later, the spider is
+declared closed (``spider_closed`` is sent, so the stats file says
+``stalled``) and the process exits with code 1: Twisted's own shutdown
+would wait for those requests too.  Rows are not at risk: the store pipeline
+writes every few seconds (STORAGE_FLUSH_SECONDS).
+
+Work that makes progress without responses or items (a large file streamed
+on a worker thread) calls ``keep_alive(crawler)``; it is thread-safe."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+logger = logging.getLogger(__name__)
+
+
+class Watchdog:
+    def __init__(self, crawler: Crawler, seconds: float):
+        self.crawler = crawler
+        self.seconds = seconds
+        self.last_activity = time.monotonic()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        for signal in (signals.response_received, signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self.alive, signal=signal)
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Watchdog:
+        seconds = crawler.settings.getfloat("WATCHDOG_SECONDS", 300)
+        if seconds <= 0:
+            raise NotConfigured("WATCHDOG_SECONDS is 0")
+        return cls(crawler, seconds)
+
+    def alive(self, *args: Any, **kwargs: Any) -> None:
+        self.last_activity = time.monotonic()
+
+    def spider_opened(self, spider: Any) -> None:
+        self.alive()
+        self._task = asyncio.ensure_future(self._watch())
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        self._closed = True
+        if self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()
+
+    async def _watch(self) -> None:
+        while True:
+            quiet = time.monotonic() - self.last_activity
+            if quiet < self.seconds:
+                await asyncio.sleep(self.seconds - quiet)
+                continue
+            self.crawler.stats.set_value("soundscraping/watchdog/stalled_after_seconds", round(quiet))
+            logger.error("No response and no item for %.0f s (WATCHDOG_SECONDS=%g): the crawl is stuck; closing it "
+                         "as stalled", quiet, self.seconds)
+            assert self.crawler.engine is not None
+            closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="stalled"))
+            await asyncio.wait({closing}, timeout=self.seconds)
+            if not self._closed:
+                self._abandon_stuck_requests()
+            return
+
+    def _abandon_stuck_requests(self) -> None:
+        logger.error("The stuck requests did not end within %g s of closing; stopping the crawl without them",
+                     self.seconds)
+        # Not the async send: some handlers would wait for the stuck requests too.
+        self.crawler.signals.send_catch_log(signal=signals.spider_closed, spider=self.crawler.spider,
+                                            reason="stalled")
+        logging.shutdown()  # flush the log file
+        os._exit(1)
+
+
+def keep_alive(crawler: Crawler) -> None:
+    """Tell the watchdog the crawl is making progress (any thread)."""
+    try:
+        watchdog = crawler.get_extension(Watchdog)
+    except (AttributeError, RuntimeError):  # not a full crawler (unit tests), or extensions not built yet
+        return
+    if watchdog is not None:
+        watchdog.alive()
