@@ -1,6 +1,7 @@
 # soundscraping — every command installs what it needs first.
 #   make crawl ARTISTS="a,b"   the main job (SoundCloud artists)
-#   make test                  the test suite (starts PostgreSQL/Redis if down)
+#   make test                  the test suite, all three layers (starts PostgreSQL/Redis if down)
+#   make test-fast             the unit layer only: no services, no browser (under 30 s)
 #   make install               crawler + map + dev tooling from requirements-dev.txt (hash-checked)
 #   make install-crawler       the crawler only, from requirements.txt (crawler hosts, Scrapyd nodes)
 #   make lock                  rewrite both locks from pyproject.toml (LOCK_ARGS=--upgrade to move pins)
@@ -11,11 +12,11 @@ PY := $(VENV)/bin/python
 ARTISTS ?=
 SCRAPY_ARGS ?=
 
-.PHONY: install install-crawler lock chromium services crawl test demo bench bench-resume bench-map bench-graph lint deploy clean
+.PHONY: install install-crawler lock chromium services crawl test test-fast demo bench bench-resume bench-map bench-graph lint deploy clean
 
 install: $(VENV)/.installed
 
-# Everything (tests need the map stack: tests/test_map.py), exact versions with hashes.
+# Everything (tests need the map stack: tests/test_map_e2e.py), exact versions with hashes.
 $(VENV)/.installed: requirements-dev.txt pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --require-hashes -r requirements-dev.txt
@@ -59,8 +60,12 @@ crawl: install-crawler chromium
 	@test -n "$(ARTISTS)" || { echo 'usage: make crawl ARTISTS="permalink,Display Name,https://soundcloud.com/x"'; exit 2; }
 	$(VENV)/bin/scrapy crawl soundcloud_artists -a artists="$(ARTISTS)" $(SCRAPY_ARGS)
 
+# Layers (markers from the file names, see pyproject.toml): unit, replica, e2e.
 test: install chromium services
 	$(PY) -m pytest -q
+
+test-fast: install
+	$(PY) -m pytest -q -m unit
 
 demo: install chromium
 	$(PY) scripts/demo.py

@@ -34,8 +34,8 @@ import psycopg2
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from replicas.process import start_replica_process, stop_replica_process  # noqa: E402
 from tests.crawl import REPLICA_BUDGETS, admin, crawl_command  # noqa: E402
-from tests.replica.process import start_replica_process, stop_replica_process  # noqa: E402
 
 
 def replica_stats(info: dict) -> dict:
@@ -96,7 +96,7 @@ def main() -> None:
     workdir = REPO / "data" / "bench"
     workdir.mkdir(parents=True, exist_ok=True)
     replica, info = start_replica_process(
-        "tests.replica.soundcloud", "--artists", str(opts.artists), "--tracks", str(opts.tracks),
+        "replicas.soundcloud", "--artists", str(opts.artists), "--tracks", str(opts.tracks),
         "--comments", str(opts.comments), "--no-datadome", "--no-short-pages", "--https")
     names = [f"soundscraping_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]
     for dbname in names:

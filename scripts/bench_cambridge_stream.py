@@ -19,14 +19,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.crawl import finish, start_crawl  # noqa: E402
-from tests.replica.cambridge_mt import (  # noqa: E402
+from replicas.cambridge_mt import (  # noqa: E402
     CambridgeReplica,
     ForumConfig,
     Quirks,
     build_forum,
     load_library,
 )
+from tests.crawl import finish, start_crawl  # noqa: E402
 
 
 def vm_hwm_mb(pid: int) -> float:

@@ -21,8 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from replicas.process import start_replica_process, stop_replica_process  # noqa: E402
 from tests.crawl import REPLICA_BUDGETS, admin, crawl_command, query  # noqa: E402
-from tests.replica.process import start_replica_process, stop_replica_process  # noqa: E402
 
 
 def main() -> None:
@@ -39,7 +39,7 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     # The world has a few more accounts than we visit, so the frontier never runs dry.
     replica, info = start_replica_process(
-        "tests.replica.soundcloud", "--graph", "--accounts", str(int(opts.accounts * 1.25)),
+        "replicas.soundcloud", "--graph", "--accounts", str(int(opts.accounts * 1.25)),
         "--population", str(opts.population), "--likes", "500", "--reposts", "500", "--followings", "300",
         "--comments", "200", "--latency-ms", str(opts.latency_ms), "--no-graph-short-pages",
         "--no-datadome", timeout=120)

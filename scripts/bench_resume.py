@@ -27,8 +27,8 @@ import psycopg2
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from replicas.process import start_replica_process, stop_replica_process  # noqa: E402
 from tests.crawl import REPLICA_BUDGETS, admin, crawl_command  # noqa: E402
-from tests.replica.process import start_replica_process, stop_replica_process  # noqa: E402
 
 ROWS = {
     "soundcloud_users": "SELECT id, permalink, username, followers_count, full_profile FROM soundcloud_users",
@@ -76,7 +76,7 @@ def main() -> None:
     workdir = REPO / "data" / "bench-resume"
     workdir.mkdir(parents=True, exist_ok=True)
     replica, info = start_replica_process(
-        "tests.replica.soundcloud", "--artists", str(opts.artists), "--tracks", str(opts.tracks),
+        "replicas.soundcloud", "--artists", str(opts.artists), "--tracks", str(opts.tracks),
         "--comments", str(opts.comments), "--no-datadome", "--no-short-pages")
     names = [f"soundscraping_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]
     for name in names:

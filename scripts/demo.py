@@ -19,14 +19,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from replicas.process import start_replica_process, stop_replica_process  # noqa: E402
 from tests.crawl import run_crawl  # noqa: E402
-from tests.replica.process import start_replica_process, stop_replica_process  # noqa: E402
 
 
 def main() -> int:
     out = REPO / "data" / "demo"
     shutil.rmtree(out, ignore_errors=True)
-    replica, info = start_replica_process("tests.replica.soundcloud", "--artists", "3", "--tracks", "6",
+    replica, info = start_replica_process("replicas.soundcloud", "--artists", "3", "--tracks", "6",
                                           "--comments", "8", "--error-5xx-every", "7", "--https",
                                           "--tracks-refused", "1,2", "--stream-refused", "2")
     database = out / "soundscraping.sqlite3"

@@ -20,11 +20,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from replicas.beatport import build_catalogue, labelled_uploads  # noqa: E402
+from replicas.process import start_replica_process, stop_replica_process  # noqa: E402
 from soundscraping.storage import Database  # noqa: E402
 from soundscraping.timestamps import utc_now  # noqa: E402
 from tests.crawl import run_crawl  # noqa: E402
-from tests.replica.beatport import build_catalogue, labelled_uploads  # noqa: E402
-from tests.replica.process import start_replica_process, stop_replica_process  # noqa: E402
 
 
 def seed(database_url: str) -> None:
@@ -47,7 +47,7 @@ def main() -> int:
     out.mkdir(parents=True)
     database = out / "soundscraping.sqlite3"
     seed(f"sqlite:///{database}")
-    replica, info = start_replica_process("tests.replica.beatport", "--challenge")
+    replica, info = start_replica_process("replicas.beatport", "--challenge")
     try:
         print(f"Replica: {info['url']} ({info['tracks']} tracks, Cloudflare challenge on)")
         result = run_crawl("beatport_tracks", out, env={"BEATPORT_URL": info["url"]},

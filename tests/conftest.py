@@ -15,6 +15,26 @@ import pytest
 
 from tests.crawl import PG_ADMIN, admin
 
+LAYERS = ("unit", "replica", "e2e")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its layer, read from its file name
+    (``test_<site>[_<topic>]_<layer>.py``): the name is the one place it is said,
+    except for a test that names a heavier layer itself (a replica self-test
+    that needs Chromium is ``@pytest.mark.e2e``)."""
+    for item in items:
+        layer = item.path.stem.rsplit("_", 1)[-1]
+        if layer not in LAYERS:
+            raise pytest.UsageError(f"{item.path.name}: a test file is named test_<site>[_<topic>]_<layer>.py, "
+                                    f"layer one of {', '.join(LAYERS)}")
+        own = [m.name for m in item.iter_markers() if m.name in LAYERS]
+        if own and LAYERS.index(own[0]) < LAYERS.index(layer):
+            raise pytest.UsageError(f"{item.nodeid}: marked {own[0]} in a {layer} file "
+                                    "(a test may only name a heavier layer)")
+        if not own:
+            item.add_marker(layer)
+
 
 def free_port() -> int:
     with socket.socket() as s:

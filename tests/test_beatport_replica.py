@@ -6,16 +6,27 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import struct
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from soundscraping.sites.beatport.parsers import next_data, page_queries, search_results
-from tests.replica.beatport import BeatportReplica, Quirks, build_catalogue
-from tests.replica.process import start_replica_process, stop_replica_process
+from replicas.beatport import BeatportReplica, Quirks, build_catalogue
+from replicas.process import start_replica_process, stop_replica_process
+from soundscraping.sites.beatport.antibot import is_challenge_page
+from soundscraping.sites.beatport.parsers import (
+    next_data,
+    page_props,
+    page_queries,
+    search_results,
+    track_from_page,
+    tracks_from_listing,
+)
+from tests.test_beatport_parsers_unit import key_shape, real_page, real_track
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
@@ -127,7 +138,7 @@ def test_challenge_is_only_passed_with_a_clearance_bound_to_the_user_agent() -> 
 
 
 def test_command_line_replica_prints_one_json_line() -> None:
-    process, info = start_replica_process("tests.replica.beatport", "--challenge-after", "100")
+    process, info = start_replica_process("replicas.beatport", "--challenge-after", "100")
     try:
         assert set(info) == {"url", "media", "tracks", "build_id"} and info["tracks"] > 400
         robots = get(info["url"], "/robots.txt")
@@ -135,3 +146,31 @@ def test_command_line_replica_prints_one_json_line() -> None:
         assert get(info["url"], "/top-100").status == 200
     finally:
         stop_replica_process(process)
+
+
+def test_replica_pages_have_the_real_envelope_and_escaping() -> None:
+    real = next_data(real_page())
+    catalogue = build_catalogue()
+    with BeatportReplica(catalogue, Quirks()) as replica:
+        ua = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36"}
+        top = urllib.request.urlopen(urllib.request.Request(f"{replica.url}/top-100", headers=ua)).read()
+        page = urllib.request.urlopen(urllib.request.Request(f"{replica.url}/track/x/20613902", headers=ua))
+        body, final_url = page.read(), page.geturl()
+    mine = next_data(top)
+    assert list(mine) == list(real) and list(mine["props"]) == list(real["props"])
+    mine_query, real_query = page_queries(mine)[0]["state"], page_queries(real)[0]["state"]
+    assert key_shape(mine_query)["data"].keys() == key_shape(real_query)["data"].keys()
+    assert set(key_shape(tracks_from_listing(mine)[0])) == set(key_shape(real_track()))
+    script = re.search(rb'<script id="__NEXT_DATA__" type="application/json">(.*?)</script>', top, re.DOTALL)
+    assert script and b"\\u0026" in script.group(1) and b"&" not in script.group(1)
+    assert "£".encode() in script.group(1), "non-ASCII stays literal"
+    # __NEXT_DATA__ at the end of <body>, followed only by Cloudflare's detection script,
+    # whose challenge-platform path must not read as a challenge.
+    assert body.index(b'id="__NEXT_DATA__"') > body.index(b"</main>")
+    assert b"/cdn-cgi/challenge-platform/scripts/jsd/main.js" in body and not is_challenge_page(body)
+    # A track page: pageProps.track and the track-<id> query hold the same object.
+    data = next_data(body)
+    assert final_url.endswith("/track/sakura/20613902")
+    assert page_props(data)["track"] == page_queries(data)[0]["state"]["data"]
+    assert page_queries(data)[0]["queryKey"] == ["track-20613902"]
+    assert track_from_page(data, 20613902)["name"] == "Sakura"

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from replicas.beatport import BeatportReplica, Catalogue, LabelledUpload, Quirks, Track, build_catalogue
+from replicas.beatport.uploads import labelled_uploads
+from replicas.beatport.world import KEYS, PLACEHOLDER_IMAGE
 from soundscraping.media.paths import media_path
 from soundscraping.storage import TABLES, Database
 from soundscraping.timestamps import utc_now
 from tests.crawl import query, run_crawl
-from tests.replica.beatport import BeatportReplica, Catalogue, LabelledUpload, Quirks, Track, build_catalogue
-from tests.replica.beatport.uploads import labelled_uploads
-from tests.replica.beatport.world import KEYS, PLACEHOLDER_IMAGE
 
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
                                     reason="Debian's chromium is not installed (make test installs it)")

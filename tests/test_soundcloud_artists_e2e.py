@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from replicas.soundcloud import Quirks, SoundCloudReplica, World, WorldConfig, build_world
 from soundscraping.media.paths import media_path
 from soundscraping.sites.soundcloud.parsers import banner_url, image_variant
 from soundscraping.storage import Database
 from tests.conftest import S3
 from tests.crawl import admin, admin_db, count_rows, finish, query, run_crawl, start_crawl, wait_until
-from tests.replica.soundcloud import Quirks, SoundCloudReplica, World, WorldConfig, build_world
 
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
                                     reason="Debian's chromium is not installed (make test installs it)")

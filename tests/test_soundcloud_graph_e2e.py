@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from replicas.soundcloud import GraphWorld, GraphWorldConfig, Quirks, SoundCloudReplica
 from tests.crawl import admin, count_rows, finish, query, run_crawl, start_crawl, wait_until
-from tests.replica.soundcloud import GraphWorld, GraphWorldConfig, Quirks, SoundCloudReplica
 
 FAST = {"RETRY_BACKOFF_BASE": 0.05, "RETRY_BACKOFF_MAX": 0.5, "MEDIA_ENABLED": False}
 

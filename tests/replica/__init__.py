@@ -1,5 +1,0 @@
-"""Local replicas of the sites the crawler talks to, for offline tests."""
-
-from tests.replica.runner import AppThread
-
-__all__ = ["AppThread"]

@@ -1,0 +1,155 @@
+"""Packaging: every package the code imports is declared in pyproject.toml (the
+crawler's in [project] dependencies, so a crawler-only install can crawl), the
+map stack stays in the ``map`` extra, and the locks pin exactly what it declares."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+import tomllib
+from functools import cache
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+from soundscraping.__main__ import MAP_MODULES
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+LOCAL = {"soundscraping", "replicas", "tests", "scripts"}
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def names(requirements: list[str]) -> set[str]:
+    return {canonical(re.match(r"[A-Za-z0-9._-]+", r).group()) for r in requirements}
+
+
+CRAWLER = names(PROJECT["dependencies"])
+MAP = names(PROJECT["optional-dependencies"]["map"])
+DEV = names(PROJECT["optional-dependencies"]["dev"])
+
+
+def imported_modules(folder: str) -> dict[str, set[str]]:
+    """Top-level third-party modules imported by the .py files under ``folder``
+    (lazy imports inside functions included) -> the files that import them."""
+    found: dict[str, set[str]] = {}
+    for path in (REPO / folder).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in LOCAL and top != "__future__":
+                    found.setdefault(top, set()).add(str(path.relative_to(REPO)))
+    return found
+
+
+@cache
+def installed() -> dict[str, list[str]]:
+    """Top-level module -> distributions (one scan of site-packages: it is slow)."""
+    return packages_distributions()
+
+
+def distributions(module: str) -> set[str]:
+    return {canonical(d) for d in installed().get(module, [])}
+
+
+MAP_PACKAGE = "soundscraping/community_map/"
+
+
+def outside_the_map(files: set[str]) -> set[str]:
+    return {f for f in files if not f.startswith(MAP_PACKAGE)}
+
+
+def test_every_crawler_import_is_a_runtime_dependency() -> None:
+    undeclared = {module: sorted(files) for module, files in imported_modules("soundscraping").items()
+                  if outside_the_map(files) and not distributions(module) & CRAWLER}
+    assert undeclared == {}, "imported by the crawler but not in [project] dependencies"
+
+
+def test_the_map_stack_is_imported_only_by_the_map() -> None:
+    for module, files in imported_modules("soundscraping").items():
+        if distributions(module) & MAP:
+            assert not outside_the_map(files), (module, sorted(files))
+
+
+def test_every_import_of_tests_and_scripts_is_declared() -> None:
+    declared = CRAWLER | MAP | DEV
+    found = {**imported_modules("tests"), **imported_modules("scripts")}
+    undeclared = {module: sorted(files) for module, files in found.items() if not distributions(module) & declared}
+    assert undeclared == {}
+
+
+def test_the_replicas_need_only_dev_dependencies() -> None:
+    """The replicas are test tooling: what they import is in the dev extra."""
+    found = imported_modules("replicas")
+    assert found, "replicas/ imports no third-party package?"
+    undeclared = {module: sorted(files) for module, files in found.items() if not distributions(module) & DEV}
+    assert undeclared == {}
+
+
+def test_the_replicas_never_import_the_product() -> None:
+    """A replica that borrowed the spider's code (a codec, a parser) would
+    cancel that code's bugs out of the tests: replicas/ stands alone."""
+    borrowed = sorted(str(path.relative_to(REPO)) for path in (REPO / "replicas").rglob("*.py")
+                      if re.search(r"^\s*(from|import)\s+soundscraping\b", path.read_text(encoding="utf-8"), re.M))
+    assert borrowed == []
+
+
+def test_map_modules_are_the_map_extra() -> None:
+    assert set().union(*(distributions(m) for m in MAP_MODULES)) == MAP
+
+
+def test_map_command_without_the_extra_says_what_to_install() -> None:
+    # sys.modules[name] = None makes the module unimportable, as on a crawler-only host.
+    code = ("import sys; sys.modules['scipy'] = sys.modules['sklearn'] = None\n"
+            "from soundscraping.__main__ import main\n"
+            "sys.exit(main(['map', '--database-url', 'sqlite:///nowhere.db']))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "soundscraping map: error: the map needs the 'map' extra (scipy, sklearn not installed): "
+        "pip install -e '.[map]' in the checkout, or `make install`"]
+
+
+def pulled_in_by(lock: str, name: str) -> list[str]:
+    """What a lock's ``# via`` annotation names for one pin."""
+    text = (REPO / lock).read_text(encoding="utf-8")
+    block = next(b for b in re.split(r"\n(?=[A-Za-z0-9])", text) if canonical(b.split("==")[0]) == name)
+    via = block.split("# via", 1)[1] if "# via" in block else ""
+    return [line.strip(" #") for line in via.splitlines() if line.strip(" #")]
+
+
+def locked(lock: str) -> dict[str, str]:
+    """name -> version of every pin in a lock file; each pin carries hashes."""
+    text = (REPO / lock).read_text(encoding="utf-8")
+    pins = dict(re.findall(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)", text, flags=re.M))
+    assert len(pins) == len(re.findall(r"^[A-Za-z0-9]", text, flags=re.M)), "a lock line that is not a pin"
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", text)[1:]  # one per pin, the header comment before them
+    assert len(blocks) == len(pins) and all("--hash=sha256:" in block for block in blocks), lock
+    return {canonical(name): version for name, version in pins.items()}
+
+
+def test_locks_pin_everything_declared_with_one_version() -> None:
+    crawler, everything = locked("requirements.txt"), locked("requirements-dev.txt")
+    assert CRAWLER <= crawler.keys() and CRAWLER | MAP | DEV <= everything.keys()
+    # A package an extra declares may sit in the crawler lock only when a crawler
+    # package pulls it in (cryptography comes with Scrapy's pyOpenSSL, lxml with Scrapy).
+    leaked = {name for name in (MAP | DEV) - CRAWLER & crawler.keys()
+              if not set(pulled_in_by("requirements.txt", name)) - {"-c requirements-dev.txt"}}
+    assert not leaked, f"the crawler lock holds the map stack or dev tooling: {sorted(leaked)}"
+    assert {name: v for name, v in crawler.items() if everything.get(name) != v} == {}
+
+
+def test_locks_name_no_index() -> None:
+    for lock in ("requirements.txt", "requirements-dev.txt"):
+        text = (REPO / lock).read_text(encoding="utf-8")
+        assert not re.search(r"--(extra-)?index-url|--find-links|file://", text), lock

@@ -1,0 +1,111 @@
+"""User mistakes get one line and exit code 2, never a traceback; an
+unreachable site names the setting and the URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from replicas.soundcloud import Quirks, SoundCloudReplica, WorldConfig, build_world
+from soundscraping.spider_args import SpiderArgumentError
+from soundscraping.spiders.beatport_tracks import BeatportTracksSpider
+from soundscraping.spiders.cambridge_forum import CambridgeForumSpider
+from soundscraping.spiders.soundcloud_artists import SoundCloudArtistsSpider
+from soundscraping.spiders.soundcloud_graph import SoundCloudGraphSpider
+from tests.conftest import free_port
+from tests.crawl import run_crawl
+
+MISTAKES = {
+    "no artists": ("soundcloud_artists", {}, {},
+                   "soundcloud_artists: nothing to crawl: give -a artists=NAME,NAME,... or -a artists_file=PATH"),
+    "missing artists_file": ("soundcloud_artists", {"artists_file": "/nowhere/artists.txt"}, {},
+                             "soundcloud_artists: bad -a artists_file=/nowhere/artists.txt: "
+                             "no such file '/nowhere/artists.txt'"),
+    "max_accounts=ten": ("soundcloud_graph", {"seeds": "a", "max_accounts": "ten"}, {},
+                         "soundcloud_graph: bad -a max_accounts=ten: not a whole number"),
+    "download=everything": ("cambridge_mt", {"download": "everything"}, {},
+                            "cambridge_mt: bad -a download=everything: must be one of none, previews, all"),
+    "unknown argument": ("soundcloud_artists", {"artists": "a", "bogus": "1"}, {},
+                         "soundcloud_artists has no argument 'bogus' (valid arguments: artists, artists_file)"),
+    "mysql DATABASE_URL": ("cambridge_mt", {}, {"DATABASE_URL": "mysql://u@db/x"},
+                           "unsupported DATABASE_URL scheme 'mysql' (use postgresql:// or sqlite:///)"),
+}
+
+
+@pytest.mark.parametrize("case", list(MISTAKES))
+def test_user_mistakes_are_one_line_and_exit_2(case: str, tmp_path: Path) -> None:
+    spider, args, settings, message = MISTAKES[case]
+    result = run_crawl(spider, tmp_path, args=args, settings=settings)
+    assert result.returncode == 2
+    assert "Traceback" not in result.log
+    errors = [line for line in result.log.splitlines() if "ERROR" in line or "error:" in line]
+    assert errors[-1] == f"scrapy crawl: error: {message}"  # stderr, the terminal
+    assert errors[0].endswith(f"ERROR: Not crawling: {message}")  # and the log file
+    assert len(errors) == 2
+
+
+def test_unwritable_files_store_is_one_line(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("x")
+    result = run_crawl("cambridge_mt", tmp_path, settings={"FILES_STORE": not_a_folder / "files"})
+    assert result.returncode == 2 and "Traceback" not in result.log
+    assert result.log.splitlines()[-1] == (f"scrapy crawl: error: FILES_STORE '{not_a_folder / 'files'}' "
+                                           "is not a writable folder: Not a directory")
+
+
+def test_each_spider_declares_its_arguments_once() -> None:
+    values = SoundCloudGraphSpider.parse_arguments({"seeds": "a, b,a", "max_accounts": "12", "_job": "j1"})
+    assert values == {"seeds": ["a", "b"], "seeds_file": [], "max_accounts": 12, "min_followers": 250,
+                      "per_kind_limit": 500}
+    spider = SoundCloudArtistsSpider(artists="x,y", _job="6487ec7")  # Scrapyd's job id is accepted
+    assert spider.artist_refs == ["x", "y"] and spider._job == "6487ec7"
+    assert CambridgeForumSpider(forums="12;7").fids == [12, 7]
+    assert BeatportTracksSpider(track_ids="3 4", limit="2").track_ids == [3, 4]
+    with pytest.raises(SpiderArgumentError, match=r"beatport_tracks has no argument 'tracks' "
+                                                  r"\(valid arguments: track_ids, query, limit\)"):
+        BeatportTracksSpider(tracks="1")
+    with pytest.raises(SpiderArgumentError, match="must be at least 1"):
+        BeatportTracksSpider(limit="0")
+
+
+def test_artists_file_lines_and_comments(tmp_path: Path) -> None:
+    listing = tmp_path / "artists.txt"
+    listing.write_text("# my artists\nnova\n\n  Solar Drift \nnova\n", encoding="utf-8")
+    assert SoundCloudArtistsSpider(artists="first", artists_file=str(listing)).artist_refs == [
+        "first", "nova", "Solar Drift"]
+    listing.write_text("# nobody yet\n", encoding="utf-8")
+    with pytest.raises(SpiderArgumentError, match="nothing to crawl"):
+        SoundCloudArtistsSpider(artists_file=str(listing))
+
+
+@pytest.mark.parametrize(("spider", "setting", "args"), [
+    ("soundcloud_artists", "SOUNDCLOUD_URL", {"artists": "nova"}),
+    ("cambridge_mt", "CAMBRIDGE_MT_URL", {}),
+])
+def test_unreachable_site_names_the_setting_and_the_url(tmp_path: Path, spider: str, setting: str,
+                                                       args: dict[str, str]) -> None:
+    url = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
+    result = run_crawl(spider, tmp_path, args=args, settings={
+        setting: url, "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "MEDIA_ENABLED": False,
+        "RETRY_BACKOFF_BASE": 0.05})
+    assert result.returncode == 1
+    assert result.stats["finish_reason"] == "site_unreachable"
+    assert f"cannot reach {setting} ({url}): {url} failed: Connection was refused" in result.log
+    assert result.log.count("WARNING: No answer from") == 2, "two quick retries, each logged"
+    assert "Traceback" not in result.log
+
+
+def test_unreachable_api_after_the_web_site_answered_names_the_api_setting(tmp_path: Path) -> None:
+    """The web site answers (client_id found), api-v2 never does."""
+    world = build_world(WorldConfig(artists=3, tracks_per_artist=2, comments_per_track=2))
+    dead_api = f"http://127.0.0.1:{free_port()}"
+    with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
+        result = run_crawl("soundcloud_artists", tmp_path, args={"artists": world.artists[0]["permalink"]},
+                           env={"SOUNDCLOUD_URL": replica.urls["web"], "SOUNDCLOUD_API_URL": dead_api},
+                           settings={"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "MEDIA_ENABLED": False,
+                                     "RETRY_BACKOFF_BASE": 0.05})
+    assert result.returncode == 1, result.log[-2000:]
+    assert result.stats["finish_reason"] == "site_unreachable"
+    assert f"cannot reach SOUNDCLOUD_API_URL ({dead_api})" in result.log
+    assert "Traceback" not in result.log
