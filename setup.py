@@ -9,6 +9,8 @@ setup(
     version="0.1.0",
     packages=find_packages(include=["soundscraping", "soundscraping.*"]),
     include_package_data=True,
+    # The sentiment lexicon and the English vocabulary, read with importlib.resources (works inside an egg).
+    package_data={"soundscraping.analysis": ["*.tsv", "*.txt"]},
     python_requires=">=3.11",
     entry_points={
         "scrapy": ["settings = soundscraping.settings"],
