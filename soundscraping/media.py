@@ -396,6 +396,12 @@ class LocalStreamStore:
             shutil.move(str(local), target)
         target.with_name(target.name + ".md5").write_text(f"{checksum}  {target.name}\n")
 
+    def read(self, path: str) -> bytes | None:
+        try:
+            return (self.root / path).read_bytes()
+        except FileNotFoundError:
+            return None
+
 
 class S3StreamStore:
     """``s3://bucket/prefix/`` through boto3's multipart upload (parts of
@@ -452,6 +458,26 @@ class S3StreamStore:
             if head["ContentLength"] != size:
                 raise StreamFailed(f"S3 object {key} has {head['ContentLength']} bytes, expected {size}")
         local.unlink(missing_ok=True)
+
+    def read(self, path: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self.prefix + path)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+
+
+def read_stored_file(files_store: str, path: str, settings: Any) -> bytes | None:
+    """The bytes of a file the media pipelines stored at ``path`` (a
+    ``media_files.path``) under ``files_store`` (a folder or
+    ``s3://bucket/prefix/``), or None when it is not there: small files only
+    (it is read whole)."""
+    if files_store.startswith("s3://"):
+        return S3StreamStore(files_store, settings, part_size=5 << 20, threads=1).read(path)
+    return LocalStreamStore(Path(files_store)).read(path)
 
 
 @dataclass

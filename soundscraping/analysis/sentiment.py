@@ -9,6 +9,7 @@ not know ("banger", "mid").  Each entry says why it is there.
 VADER's lexicon is English, so a comment is scored only when it is English
 or has no words at all:
 
+- **No body** (NULL): no language, no score.
 - **No letters** (emoji only, timestamps, punctuation, empty): language
   ``zxx`` (ISO 639-2 "no linguistic content"), scored from the emoji alone
   (🔥🔥 is praise in any language); nothing scorable gives 0, ``neutral``.
@@ -133,6 +134,19 @@ def vader_version() -> str:
     return metadata.version("vaderSentiment")
 
 
+def music_model_version(entries: Iterable[LexiconEntry] | None = None) -> str:
+    """``vader-<version>+music-<digest>``: the digest covers the lexicon, the
+    English vocabulary and the gate's settings, so any change to them makes
+    ``soundscraping sentiment`` rescore every comment.  Computed without
+    loading VADER (``moments`` needs only the name)."""
+    digest = hashlib.sha256()
+    for entry in music_lexicon() if entries is None else entries:
+        digest.update(f"{entry.entry}\t{entry.valence}\n".encode())
+    digest.update(_data("english_words.txt").encode())
+    digest.update(repr((DETECTOR_LANGUAGES, ENGLISH_SHARE, POSITIVE_THRESHOLD, NEGATIVE_THRESHOLD)).encode())
+    return f"vader-{vader_version()}+music-{digest.hexdigest()[:10]}"
+
+
 class PlainVader:
     """Unmodified VADER on the raw text, every comment scored (the baseline)."""
 
@@ -173,12 +187,7 @@ class MusicSentiment:
         vader_words = {w for w in (*self.analyzer.lexicon, *BOOSTER_DICT, *NEGATE) if _WORD.fullmatch(w)}
         self.vocabulary = frozenset(english | vader_words
                                     | {e.token for e in self.entries if e.kind != "emoji"})
-        digest = hashlib.sha256()
-        for entry in self.entries:
-            digest.update(f"{entry.entry}\t{entry.valence}\n".encode())
-        digest.update(_data("english_words.txt").encode())
-        digest.update(repr((DETECTOR_LANGUAGES, ENGLISH_SHARE)).encode())
-        self.version = f"vader-{vader_version()}+music-{digest.hexdigest()[:10]}"
+        self.version = music_model_version(self.entries)
 
     @cached_property
     def detector(self) -> Any:
@@ -226,6 +235,8 @@ class MusicSentiment:
         undecided: list[int] = []
         shares: dict[int, float] = {}
         for i, text in enumerate(cleaned):
+            if texts[i] is None:
+                continue  # no body (deleted or not returned): nothing to score
             words = self.words(text)
             if not words:
                 languages[i] = NO_LANGUAGE
