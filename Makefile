@@ -1,6 +1,7 @@
 # soundscraping — every command installs what it needs first.
 #   make crawl ARTISTS="a,b"   the main job (SoundCloud artists)
 #   make test                  the test suite (starts PostgreSQL/Redis if down)
+#   make eval-sentiment        sentiment accuracy/macro-F1, plain VADER vs the music model
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 ARTISTS ?=
 SCRAPY_ARGS ?=
 
-.PHONY: install chromium services crawl test demo bench bench-map bench-graph lint deploy clean
+.PHONY: install chromium services crawl test demo bench bench-map bench-graph eval-sentiment bench-sentiment lint deploy clean
 
 install: $(VENV)/.installed
 
@@ -51,6 +52,13 @@ bench-map: install services
 
 bench-graph: install services
 	$(PY) scripts/bench_graph.py
+
+# Plain VADER vs the music model on tests/fixtures/sentiment (accuracy, macro-F1; dev and held-out test).
+eval-sentiment: install
+	$(PY) scripts/eval_sentiment.py
+
+bench-sentiment: install services
+	$(PY) scripts/bench_sentiment.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -20,8 +20,9 @@ track become a density along it:
   its ``comment_count`` is the timed comments inside that span.  A peak is
   kept only if that count is at least ``MIN_COMMENTS`` and more than chance
   would put there: under comments spread uniformly over the track, the
-  Poisson probability of that many or more in a span that long must be below
-  ``CHANCE`` (0.001).  The prominence alone would let noise through on a
+  probability of that many or more in a span that long *anywhere* along the
+  track (the Poisson tail times the number of such spans the track holds, a
+  Bonferroni bound on the scan) must be below ``CHANCE`` (0.01).  The prominence alone would let noise through on a
   track with few comments (one lone comment there is already a high, narrow
   bump of density); the chance test scales with the track's comment count.
   ``mean_sentiment`` is the mean compound score of the moment's comments
@@ -39,7 +40,7 @@ import numpy as np
 BANDWIDTH_S = 2.5
 PROMINENCE = 1.5
 MIN_COMMENTS = 3
-CHANCE = 0.001
+CHANCE = 0.01
 MIN_GAP_S = 5.0
 GRID_MS = 100
 
@@ -110,8 +111,9 @@ def find_moments(comments: Sequence[tuple[int, float | None]], duration_ms: int 
         start, end = round(lo * GRID_MS), round(hi * GRID_MS)
         inside = (stamps >= start) & (stamps <= end)
         count = int(inside.sum())
-        expected = len(stamps) * max(end - start, GRID_MS) / density.span_ms
-        if count < min_comments or poisson.sf(count - 1, expected) >= CHANCE:
+        width = max(end - start, GRID_MS)
+        chance = poisson.sf(count - 1, len(stamps) * width / density.span_ms) * density.span_ms / width
+        if count < min_comments or chance >= CHANCE:
             continue
         scored = scores[inside & ~np.isnan(scores)]
         moments.append(Moment(
