@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from soundscraping.analysis.sentiment import (
 )
 from soundscraping.storage import Database
 from tests.crawl import REPO, query
+from tests.test_scrapyd_deploy import egg  # noqa: F401 - the fixture
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +146,17 @@ def test_sentiment_command_reports_a_dead_database_in_one_line() -> None:
     result = sentiment_command("postgresql://postgres@127.0.0.1:1/none")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "soundscraping sentiment: error:" in result.stderr
+
+
+def test_the_lexicon_travels_inside_the_scrapyd_egg(egg: Path, tmp_path: Path) -> None:  # noqa: F811
+    """Run from the egg alone (zipimport, another folder): the data files are
+    read with importlib.resources, not from the source tree."""
+    with zipfile.ZipFile(egg) as z:
+        names = set(z.namelist())
+    assert {"soundscraping/analysis/music_lexicon.tsv", "soundscraping/analysis/english_words.txt"} <= names
+    code = ("import soundscraping.analysis.sentiment as s; assert '.egg' in s.__file__, s.__file__; "
+            "m = s.MusicSentiment(); print(len(s.music_lexicon()), m.score('sick tune').label)")
+    result = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(egg)!r}); {code}"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(len(music_lexicon())), "positive"]
