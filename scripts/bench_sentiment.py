@@ -4,7 +4,7 @@
 
 Builds a throw-away PostgreSQL database (or uses --database-url), fills
 soundcloud_comments with comments made from the labelled set's texts and the
-replica's comment bodies (combined, with timestamps and emoji added, about 14%
+replica's comment bodies (combined, with timestamps and emoji added, about 17%
 in other languages), then times the command end to end as a user runs it
 (model load, language detection, every batch read and committed) and prints
 the figure, plus the model's throughput without the database.
