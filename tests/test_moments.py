@@ -41,6 +41,33 @@ def test_a_few_comments_close_together_on_a_busy_track_are_not_a_moment() -> Non
     assert all(abs(m.peak_ms - 50_000) > 2000 for m in find_moments(busy, 300_000))
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def opened_offline_in_chromium(page: Path) -> None:
+    """The page renders its plot in headless Chromium without one request
+    beyond the file itself (skipped where Chromium is not installed)."""
+    if not CHROMIUM.exists():
+        return
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page()
+            tab.on("request", lambda request: requests.append(request.url))
+            tab.goto(page.as_uri())
+            tab.wait_for_selector("#moments .main-svg", timeout=30_000)
+            names = tab.evaluate("Array.from(document.getElementById('moments').data, t => t.name)")
+        finally:
+            browser.close()
+    assert {"waveform", "comment density", "moments", "comments"} <= set(names)
+    assert [u for u in requests if not u.startswith(("file:", "data:", "blob:"))] == []
+
+
 def soundscraping(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "soundscraping", *args], cwd=REPO, capture_output=True, text=True,
                           timeout=300)
@@ -93,6 +120,8 @@ def test_crawled_replica_tracks_give_back_their_planted_moments_and_draw_them(tm
     # Self-contained: nothing is loaded from the network (scripts, styles, images).
     assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
     assert not re.search(r"""@import\s+(url\()?["']?(https?:)?//""", html, re.I)
+
+    opened_offline_in_chromium(page)
 
     missing = soundscraping("moments", "--track-id", "999", "--database-url", url)
     assert missing.returncode == 2 and "no track 999" in missing.stderr
