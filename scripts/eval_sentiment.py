@@ -43,6 +43,8 @@ def figures(rows: list[dict[str, str]], scores: list[Score]) -> dict[str, float]
         "macro_f1": f1_score(gold, predicted, labels=LABELS, average="macro", zero_division=0),
         "other_n": len(others),
         "other_unscored": sum(s.compound is None for s in others) / len(others) if others else float("nan"),
+        "other_code_right": sum(s.language == r["language"] for r, s in zip(rows, scores, strict=True)
+                                if r["language"] not in COVERED),
     }
 
 
@@ -61,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
             f = figures([rows[i] for i in keep], [model_scores[i] for i in keep])
             print(f"{name:<24} {split:<5} {f['n']:>4} {f['accuracy']:>9.3f} {f['macro_f1']:>9.3f} "
                   f"{f['other_unscored']:>17.0%} of {f['other_n']:>3}")
+    music_all = figures(rows, scores["VADER + music lexicon"])
+    print(f"other-language rows whose language the music model names right: {music_all['other_code_right']} "
+          f"of {music_all['other_n']} (a wrong code still leaves them unscored)")
     print(f"music model version: {models['VADER + music lexicon'].version}")
     if args.errors:
         music = scores["VADER + music lexicon"]

@@ -224,7 +224,7 @@ class MusicSentiment:
     # --- language gate -----------------------------------------------------
     @staticmethod
     def words(cleaned: str) -> list[str]:
-        """The words of a cleaned text (a phrase token counts as its words)."""
+        """The words of a cleaned text (a phrase token counts as one word)."""
         return _WORD_OR_PHRASE.findall(cleaned.lower())
 
     def _known_share(self, words: list[str]) -> float:
@@ -241,7 +241,7 @@ class MusicSentiment:
             if not words:
                 languages[i] = NO_LANGUAGE
             elif self._known_share(words) >= ENGLISH_SHARE:
-                languages[i] = "en"  # the detector would be overruled anyway: skip it
+                languages[i] = "en"  # mostly known English: the detector is not asked
             else:
                 undecided.append(i)
         if undecided:
@@ -249,8 +249,7 @@ class MusicSentiment:
             detected = self.detector.detect_languages_in_parallel_of(
                 [" ".join(self.words(cleaned[i])) for i in undecided])
             for i, language in zip(undecided, detected, strict=True):
-                code = language.iso_code_639_1.name.lower() if language is not None else "und"
-                languages[i] = code
+                languages[i] = language.iso_code_639_1.name.lower() if language is not None else "und"
         out = []
         for text, language in zip(cleaned, languages, strict=True):
             if language in SCORED_LANGUAGES:
