@@ -2,7 +2,9 @@
 
 Commands: ``map`` -- the community map of the interaction graph (see
 ``soundscraping.map``); ``db status`` / ``db upgrade`` -- schema migrations
-(see ``soundscraping.storage.migrations``).  Crawls run through ``scrapy crawl``.
+(see ``soundscraping.storage.migrations``); ``sentiment`` / ``moments`` --
+comment sentiment and the moments of a track people react to (see
+``soundscraping.analysis``).  Crawls run through ``scrapy crawl``.
 """
 
 from __future__ import annotations
@@ -22,12 +24,23 @@ def missing_map_modules() -> list[str]:
     return [name for name in MAP_MODULES if importlib.util.find_spec(name) is None]
 
 
+# Top-level modules of the ``analysis`` extra: ``soundscraping sentiment``
+# scores with them (``moments`` draws with the map stack).
+ANALYSIS_MODULES = ("vaderSentiment", "lingua")
+
+
+def missing_analysis_modules() -> list[str]:
+    """The modules of the ``analysis`` extra that cannot be imported here."""
+    return [name for name in ANALYSIS_MODULES if importlib.util.find_spec(name) is None]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if missing := missing_map_modules():
         print(f"soundscraping map: error: the map needs the 'map' extra ({', '.join(missing)} not installed): "
               "pip install -e '.[map]' in the checkout, or `make install`", file=sys.stderr)
         return 2
     from soundscraping import map as community_map
+    from soundscraping.analysis import cli as analysis_cli
     from soundscraping.storage.migrations import cli as db_cli
 
     parser = argparse.ArgumentParser(prog="soundscraping", description="soundscraping tools (crawls: scrapy crawl)")
@@ -37,9 +50,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     community_map.add_arguments(map_parser)
     db_parser = commands.add_parser("db", help="the database schema: status, upgrade (migrations)")
     db_cli.add_arguments(db_parser)
+    sentiment_parser = commands.add_parser(
+        "sentiment", help="score the comments not yet scored by the current sentiment model",
+        description="Score comments (VADER + music lexicon, English only: other languages get NULL) into "
+                    "soundcloud_comment_sentiment; incremental, resumable.")
+    analysis_cli.add_sentiment_arguments(sentiment_parser)
+    moments_parser = commands.add_parser(
+        "moments", help="peaks of timed-comment density along tracks: store them, draw one track",
+        description="Moments: peaks of timed-comment density along a track (soundcloud_track_moments).")
+    analysis_cli.add_moments_arguments(moments_parser)
     args = parser.parse_args(argv)
     if args.command == "db":
         return db_cli.run_cli(args)
+    if args.command == "sentiment":
+        if missing := missing_analysis_modules():
+            print(f"soundscraping sentiment: error: it {analysis_cli.EXTRA_MISSING} ({', '.join(missing)} "
+                  "not installed)", file=sys.stderr)
+            return 2
+        return analysis_cli.run_sentiment_cli(args)
+    if args.command == "moments":
+        return analysis_cli.run_moments_cli(args)
     return community_map.run_cli(args)
 
 
