@@ -108,12 +108,16 @@ def test_analysis_modules_are_the_analysis_extra() -> None:
     assert set().union(*(distributions(m) for m in ANALYSIS_MODULES)) == ANALYSIS
 
 
+def run_without(modules: list[str], argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """``soundscraping <argv>`` with ``modules`` unimportable, as on a host without their extra
+    (sys.modules[name] = None makes a module unimportable)."""
+    hidden = " = ".join(f"sys.modules[{m!r}]" for m in modules)
+    code = f"import sys; {hidden} = None\nfrom soundscraping.__main__ import main\nsys.exit(main({argv!r}))"
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+
+
 def test_map_command_without_the_extra_says_what_to_install() -> None:
-    # sys.modules[name] = None makes the module unimportable, as on a crawler-only host.
-    code = ("import sys; sys.modules['scipy'] = sys.modules['sklearn'] = None\n"
-            "from soundscraping.__main__ import main\n"
-            "sys.exit(main(['map', '--database-url', 'sqlite:///nowhere.db']))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = run_without(["scipy", "sklearn"], ["map", "--database-url", "sqlite:///nowhere.db"])
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "soundscraping map: error: the map needs the 'map' extra (scipy, sklearn not installed): "
@@ -121,10 +125,7 @@ def test_map_command_without_the_extra_says_what_to_install() -> None:
 
 
 def test_sentiment_command_without_the_extra_says_what_to_install() -> None:
-    code = ("import sys; sys.modules['lingua'] = None\n"
-            "from soundscraping.__main__ import main\n"
-            "sys.exit(main(['sentiment', '--database-url', 'sqlite:///nowhere.db']))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = run_without(["lingua"], ["sentiment", "--database-url", "sqlite:///nowhere.db"])
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "soundscraping sentiment: error: it needs the 'analysis' extra (vaderSentiment, lingua-language-detector): "
