@@ -2,9 +2,10 @@
 #   make crawl ARTISTS="a,b"   the main job (SoundCloud artists)
 #   make test                  the test suite, all three layers (starts PostgreSQL/Redis if down)
 #   make test-fast             the unit layer only: no services, no browser (under 30 s)
-#   make install               crawler + map + dev tooling from requirements-dev.txt (hash-checked)
+#   make install               crawler + map + analysis + dev tooling from requirements-dev.txt (hash-checked)
 #   make install-crawler       the crawler only, from requirements.txt (crawler hosts, Scrapyd nodes)
 #   make lock                  rewrite both locks from pyproject.toml (LOCK_ARGS=--upgrade to move pins)
+#   make eval-sentiment        sentiment accuracy/macro-F1, plain VADER vs the music model
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -12,11 +13,13 @@ PY := $(VENV)/bin/python
 ARTISTS ?=
 SCRAPY_ARGS ?=
 
-.PHONY: install install-crawler lock chromium services crawl test test-fast demo bench bench-resume bench-map bench-graph lint deploy clean
+.PHONY: install install-crawler lock chromium services crawl test test-fast demo bench bench-resume bench-map bench-graph \
+	eval-sentiment bench-sentiment lint deploy clean
 
 install: $(VENV)/.installed
 
-# Everything (tests need the map stack: tests/test_map_e2e.py), exact versions with hashes.
+# Everything (tests need the map and analysis stacks: tests/test_map_e2e.py, tests/test_analysis_sentiment_e2e.py),
+# exact versions with hashes.
 $(VENV)/.installed: requirements-dev.txt pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --require-hashes -r requirements-dev.txt
@@ -25,7 +28,7 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml setup.py
 
 install-crawler: $(VENV)/.installed-crawler
 
-# Only [project] dependencies: no map stack (~650 MB), no test or deploy tooling.
+# Only [project] dependencies: no map stack (~650 MB), no analysis stack, no test or deploy tooling.
 $(VENV)/.installed-crawler: requirements.txt pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --require-hashes -r requirements.txt
@@ -39,7 +42,7 @@ $(VENV)/.installed-crawler: requirements.txt pyproject.toml setup.py
 LOCK_ARGS ?=
 LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock" $(LOCK_ARGS)
 lock: install
-	$(VENV)/bin/uv pip compile -q pyproject.toml --extra map --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra map --extra analysis --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
 	$(VENV)/bin/uv pip compile -q pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt
 
 # Debian's Chromium for scrapy-playwright (Playwright cannot download its own here).
@@ -81,6 +84,13 @@ bench-map: install services
 
 bench-graph: install services
 	$(PY) scripts/bench_graph.py
+
+# Plain VADER vs the music model on tests/fixtures/sentiment (accuracy, macro-F1; dev and held-out test).
+eval-sentiment: install
+	$(PY) scripts/eval_sentiment.py
+
+bench-sentiment: install services
+	$(PY) scripts/bench_sentiment.py
 
 lint: install
 	$(VENV)/bin/ruff check .

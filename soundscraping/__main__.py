@@ -2,8 +2,9 @@
 
 Commands: ``map`` -- the community map of the interaction graph (see
 ``soundscraping.community_map``); ``db status`` / ``db upgrade`` -- schema
-migrations (see ``soundscraping.storage.migrations``).  Crawls run through
-``scrapy crawl``.
+migrations (see ``soundscraping.storage.migrations``); ``sentiment`` / ``moments`` --
+comment sentiment and the moments of a track people react to (see
+``soundscraping.analysis``).  Crawls run through ``scrapy crawl``.
 """
 
 from __future__ import annotations
@@ -23,24 +24,61 @@ def missing_map_modules() -> list[str]:
     return [name for name in MAP_MODULES if importlib.util.find_spec(name) is None]
 
 
+# Top-level modules of the ``analysis`` extra: ``soundscraping sentiment``
+# scores with them (``moments`` draws with the map stack).
+ANALYSIS_MODULES = ("vaderSentiment", "lingua")
+
+
+def missing_analysis_modules() -> list[str]:
+    """The modules of the ``analysis`` extra that cannot be imported here."""
+    return [name for name in ANALYSIS_MODULES if importlib.util.find_spec(name) is None]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    if missing := missing_map_modules():
-        print(f"soundscraping map: error: the map needs the 'map' extra ({', '.join(missing)} not installed): "
-              "pip install -e '.[map]' in the checkout, or `make install`", file=sys.stderr)
-        return 2
-    from soundscraping.community_map import cli as community_map
+    from soundscraping.analysis import cli as analysis_cli
     from soundscraping.storage.migrations import cli as db_cli
 
+    # The map stack is needed by `map` and `moments` only: `db` and `sentiment`
+    # must work on a host without it (a crawler host runs `db upgrade`).
+    map_missing = missing_map_modules()
     parser = argparse.ArgumentParser(prog="soundscraping", description="soundscraping tools (crawls: scrapy crawl)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
-    map_parser = commands.add_parser("map", help="draw the community map of the interaction graph",
-                                     description=community_map.build_parser().description)
-    community_map.add_arguments(map_parser)
+    map_help = "draw the community map of the interaction graph"
+    if map_missing:
+        commands.add_parser("map", help=map_help, add_help=False)  # its options are read only with the extra
+    else:
+        from soundscraping.community_map import cli as community_map
+
+        map_parser = commands.add_parser("map", help=map_help, description=community_map.build_parser().description)
+        community_map.add_arguments(map_parser)
     db_parser = commands.add_parser("db", help="the database schema: status, upgrade (migrations)")
     db_cli.add_arguments(db_parser)
-    args = parser.parse_args(argv)
+    sentiment_parser = commands.add_parser(
+        "sentiment", help="score the comments not yet scored by the current sentiment model",
+        description="Score comments (VADER + music lexicon, English only: other languages get NULL) into "
+                    "soundcloud_comment_sentiment; incremental, resumable.")
+    analysis_cli.add_sentiment_arguments(sentiment_parser)
+    moments_parser = commands.add_parser(
+        "moments", help="peaks of timed-comment density along tracks: store them, draw one track",
+        description="Moments: peaks of timed-comment density along a track (soundcloud_track_moments).")
+    analysis_cli.add_moments_arguments(moments_parser)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not (args.command == "map" and map_missing):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command == "db":
         return db_cli.run_cli(args)
+    if args.command == "sentiment":
+        if missing := missing_analysis_modules():
+            print(f"soundscraping sentiment: error: it {analysis_cli.EXTRA_MISSING} ({', '.join(missing)} "
+                  "not installed)", file=sys.stderr)
+            return 2
+        return analysis_cli.run_sentiment_cli(args)
+    if args.command in ("map", "moments") and map_missing:
+        print(f"soundscraping {args.command}: error: the map needs the 'map' extra ({', '.join(map_missing)} "
+              "not installed): pip install -e '.[map]' in the checkout, or `make install`", file=sys.stderr)
+        return 2
+    if args.command == "moments":
+        return analysis_cli.run_moments_cli(args)
     return community_map.run_cli(args)
 
 

@@ -1,7 +1,7 @@
 """Typed items.  One dataclass per stored table; pipelines read them through
 itemadapter.  ``table`` names the destination table; its columns and its
 identity (what dedupe and the upsert conflict on) are that table's in
-``storage.TABLES``, the one source (tests/test_items_tables.py checks that
+``storage.TABLES``, the one source (tests/test_storage_items_tables_unit.py checks that
 every item's fields are its table's columns)."""
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 
-from soundscraping.media.stores import LocalStreamStore, S3StreamStore, store_class
+from soundscraping.media.stores import LocalStreamStore, S3StreamStore, read_stored_file, store_class
+from tests.conftest import S3
 
 
 @pytest.mark.parametrize(("uri", "expected"), [
@@ -41,3 +42,20 @@ def test_local_store_puts_in_the_folder_of_a_file_uri(tmp_path: Path) -> None:
 
 def test_s3_parts_wait_locally() -> None:
     assert S3StreamStore.partial_dir("s3://bucket/prefix/") == Path("data/partial")
+
+
+def test_a_stored_file_reads_back_from_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "wave.json").write_bytes(b'{"samples": [1, 2]}')
+    assert read_stored_file(str(tmp_path), "full/wave.json", Settings()) == b'{"samples": [1, 2]}'
+    assert read_stored_file(f"file://{tmp_path}", "full/wave.json", Settings()) == b'{"samples": [1, 2]}'
+    assert read_stored_file(str(tmp_path), "full/missing.json", Settings()) is None
+
+
+def test_a_stored_file_reads_back_from_s3(s3: S3) -> None:
+    s3.client.put_object(Bucket=s3.bucket, Key="media/full/wave.json", Body=b'{"samples": [3]}')
+    settings = Settings({"AWS_ENDPOINT_URL": s3.endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION_NAME": "us-east-1"})
+    store = f"s3://{s3.bucket}/media/"
+    assert read_stored_file(store, "full/wave.json", settings) == b'{"samples": [3]}'
+    assert read_stored_file(store, "full/missing.json", settings) is None

@@ -1,6 +1,8 @@
 """Packaging: every package the code imports is declared in pyproject.toml (the
 crawler's in [project] dependencies, so a crawler-only install can crawl), the
-map stack stays in the ``map`` extra, and the locks pin exactly what it declares."""
+map stack stays in the ``map`` extra and the comment-analysis stack in the
+``analysis`` extra (neither imported by the crawler), and the locks pin exactly
+what it declares."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from functools import cache
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
-from soundscraping.__main__ import MAP_MODULES
+from soundscraping.__main__ import ANALYSIS_MODULES, MAP_MODULES
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -30,6 +32,7 @@ def names(requirements: list[str]) -> set[str]:
 
 CRAWLER = names(PROJECT["dependencies"])
 MAP = names(PROJECT["optional-dependencies"]["map"])
+ANALYSIS = names(PROJECT["optional-dependencies"]["analysis"])
 DEV = names(PROJECT["optional-dependencies"]["dev"])
 
 
@@ -69,20 +72,40 @@ def outside_the_map(files: set[str]) -> set[str]:
     return {f for f in files if not f.startswith(MAP_PACKAGE)}
 
 
+def analysis_files(files: set[str]) -> set[str]:
+    return {f for f in files if f.startswith("soundscraping/analysis/")}
+
+
 def test_every_crawler_import_is_a_runtime_dependency() -> None:
     undeclared = {module: sorted(files) for module, files in imported_modules("soundscraping").items()
-                  if outside_the_map(files) and not distributions(module) & CRAWLER}
+                  if outside_the_map(files) - analysis_files(files) and not distributions(module) & CRAWLER}
     assert undeclared == {}, "imported by the crawler but not in [project] dependencies"
 
 
-def test_the_map_stack_is_imported_only_by_the_map() -> None:
+def test_the_map_stack_is_imported_only_by_the_map_and_the_analysis() -> None:
+    # `soundscraping moments` draws with numpy/scipy/matplotlib/plotly too.
     for module, files in imported_modules("soundscraping").items():
         if distributions(module) & MAP:
-            assert not outside_the_map(files), (module, sorted(files))
+            assert outside_the_map(files) - analysis_files(files) == set(), (module, files)
+
+
+def test_the_analysis_stack_is_imported_only_by_the_analysis() -> None:
+    importers = {module: files for module, files in imported_modules("soundscraping").items()
+                 if distributions(module) & ANALYSIS}
+    assert set(importers) == set(ANALYSIS_MODULES)
+    for module, files in importers.items():
+        assert files == analysis_files(files), (module, files)
+
+
+def test_every_analysis_import_is_declared() -> None:
+    declared = CRAWLER | MAP | ANALYSIS
+    undeclared = {module: sorted(files) for module, files in imported_modules("soundscraping/analysis").items()
+                  if not distributions(module) & declared}
+    assert undeclared == {}
 
 
 def test_every_import_of_tests_and_scripts_is_declared() -> None:
-    declared = CRAWLER | MAP | DEV
+    declared = CRAWLER | MAP | ANALYSIS | DEV
     found = {**imported_modules("tests"), **imported_modules("scripts")}
     undeclared = {module: sorted(files) for module, files in found.items() if not distributions(module) & declared}
     assert undeclared == {}
@@ -108,16 +131,32 @@ def test_map_modules_are_the_map_extra() -> None:
     assert set().union(*(distributions(m) for m in MAP_MODULES)) == MAP
 
 
+def test_analysis_modules_are_the_analysis_extra() -> None:
+    assert set().union(*(distributions(m) for m in ANALYSIS_MODULES)) == ANALYSIS
+
+
+def run_without(modules: list[str], argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """``soundscraping <argv>`` with ``modules`` unimportable, as on a host without their extra
+    (sys.modules[name] = None makes a module unimportable)."""
+    hidden = " = ".join(f"sys.modules[{m!r}]" for m in modules)
+    code = f"import sys; {hidden} = None\nfrom soundscraping.__main__ import main\nsys.exit(main({argv!r}))"
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+
+
 def test_map_command_without_the_extra_says_what_to_install() -> None:
-    # sys.modules[name] = None makes the module unimportable, as on a crawler-only host.
-    code = ("import sys; sys.modules['scipy'] = sys.modules['sklearn'] = None\n"
-            "from soundscraping.__main__ import main\n"
-            "sys.exit(main(['map', '--database-url', 'sqlite:///nowhere.db']))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = run_without(["scipy", "sklearn"], ["map", "--database-url", "sqlite:///nowhere.db"])
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "soundscraping map: error: the map needs the 'map' extra (scipy, sklearn not installed): "
         "pip install -e '.[map]' in the checkout, or `make install`"]
+
+
+def test_sentiment_command_without_the_extra_says_what_to_install() -> None:
+    result = run_without(["lingua"], ["sentiment", "--database-url", "sqlite:///nowhere.db"])
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "soundscraping sentiment: error: it needs the 'analysis' extra (vaderSentiment, lingua-language-detector): "
+        "pip install -e '.[analysis]' in the checkout, or `make install` (lingua not installed)"]
 
 
 def pulled_in_by(lock: str, name: str) -> list[str]:
@@ -140,12 +179,12 @@ def locked(lock: str) -> dict[str, str]:
 
 def test_locks_pin_everything_declared_with_one_version() -> None:
     crawler, everything = locked("requirements.txt"), locked("requirements-dev.txt")
-    assert CRAWLER <= crawler.keys() and CRAWLER | MAP | DEV <= everything.keys()
+    assert CRAWLER <= crawler.keys() and CRAWLER | MAP | ANALYSIS | DEV <= everything.keys()
     # A package an extra declares may sit in the crawler lock only when a crawler
     # package pulls it in (cryptography comes with Scrapy's pyOpenSSL, lxml with Scrapy).
-    leaked = {name for name in (MAP | DEV) - CRAWLER & crawler.keys()
+    leaked = {name for name in (MAP | ANALYSIS | DEV) - CRAWLER & crawler.keys()
               if not set(pulled_in_by("requirements.txt", name)) - {"-c requirements-dev.txt"}}
-    assert not leaked, f"the crawler lock holds the map stack or dev tooling: {sorted(leaked)}"
+    assert not leaked, f"the crawler lock holds the map or analysis stack or dev tooling: {sorted(leaked)}"
     assert {name: v for name, v in crawler.items() if everything.get(name) != v} == {}
 
 

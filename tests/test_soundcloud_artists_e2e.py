@@ -94,7 +94,7 @@ def assert_dataset_matches_world(database_url: str, world: World) -> None:
 
 
 def expected_media(world: World) -> dict[str, str]:
-    """URL → owner table of every image that must be stored."""
+    """URL → owner table of every image and waveform that must be stored."""
     media = {}
     for artist in world.artists:
         media[image_variant(artist["avatar_url"])] = "soundcloud_users"
@@ -103,6 +103,8 @@ def expected_media(world: World) -> dict[str, str]:
     for t in expected_tracks(world).values():
         if t["artwork_url"]:
             media[image_variant(t["artwork_url"])] = "soundcloud_tracks"
+        if t["waveform_url"]:
+            media[t["waveform_url"]] = "soundcloud_tracks"
     return media
 
 

@@ -496,20 +496,23 @@ def test_track_artwork_url_kept_as_found():
     )
 
 
-def test_track_file_urls_hold_t500x500_artwork_png():
-    assert parse_track_json(first_track(), RULE).file_urls == [
-        "https://i1.sndcdn.com/artworks-QnrJVUzCxfeA-0-t500x500.png"
+def test_track_file_urls_hold_t500x500_artwork_png_and_the_waveform():
+    track = first_track()
+    assert parse_track_json(track, RULE).file_urls == [
+        "https://i1.sndcdn.com/artworks-QnrJVUzCxfeA-0-t500x500.png", track["waveform_url"]
     ]
+    assert track["waveform_url"].startswith("https://wave.sndcdn.com/")
 
 
 def test_track_file_urls_hold_t500x500_artwork_jpg():
     item = parse_track_json(page_track(TRACKS_P1, 2160466275), RULE)  # "We Good"
-    assert item.file_urls == ["https://i1.sndcdn.com/artworks-Z0niJB6rm5PK-0-t500x500.jpg"]
+    assert item.file_urls[0] == "https://i1.sndcdn.com/artworks-Z0niJB6rm5PK-0-t500x500.jpg"
 
 
-def test_track_without_artwork_has_no_file_urls():
+def test_track_without_artwork_or_waveform_has_no_file_urls():
     track = first_track()
     track["artwork_url"] = None
+    track["waveform_url"] = None
     item = parse_track_json(track, RULE)
     assert (item.artwork_url, item.file_urls) == (None, [])
 

@@ -142,6 +142,9 @@ _DJ_TITLES = ["Live at Fabric — {h}h DJ set", "Podcast {n:03d} (Mix)",
               "Radio Show #{n} (Mix)", "{name} b2b {first} — Live Set"]
 _LABELS = [None, None, None, "Night Shift Records", "Kollektiv Ost", "Ñu Wave", "Lowfreq",
            "Self-released", "Cor(e)"]
+# What people write at a moment they react to (planted moments).
+_REACTION_BODIES = ["🔥🔥", "Absolute tune 🔥🔥🔥", "this drop though…", "slaps", "💯💯💯", "Tune", "Wow"]
+
 _COMMENT_BODIES = [
     "Absolute tune 🔥🔥🔥", "🔥🔥", "Tune", "ID?", "What's the ID at this point?? 🙏",
     'He said "drop it" and dropped it', "Ça c'est magnifique ❤️", "Line one\nline two",
@@ -173,6 +176,14 @@ class WorldConfig:
     default_avatar_every: int | None = 6
     geo_blocked_every: int | None = 11
     missing_permalinks: tuple[str, ...] = ("ghost-artist-404",)
+    # Planted moments (off by default): every N-th track gets clusters of
+    # timed comments at these fractions of its duration; ``moment_share`` of
+    # its top-level timed comments fall around one of them (Gaussian,
+    # ``moment_spread_ms``) and read as reactions (praise, 🔥).
+    moments_every: int | None = None
+    moment_fractions: tuple[float, ...] = (0.25, 0.7)
+    moment_share: float = 0.6
+    moment_spread_ms: int = 1200
 
 
 def _every(i: int, n: int | None) -> bool:
@@ -592,6 +603,14 @@ class World:
         }
 
     # -- comment generation ----------------------------------------------------------
+    def planted_moments(self, track_id: int) -> list[int]:
+        """Centres (ms into the track) of the comment clusters planted on a
+        track (``WorldConfig.moments_every``); empty for other tracks."""
+        t = self._t[track_id]
+        if not _every(t.index, self.config.moments_every):
+            return []
+        return [int(t.duration * f) for f in self.config.moment_fractions]
+
     def _comment_authors(self, t: _Track) -> tuple[list[int], list[bool]]:
         """Authors and reply flags of a track's comments (chronological).  Kept
         separate from bodies so ``counts()`` can replay it cheaply."""
@@ -627,6 +646,7 @@ class World:
         root: list[int] = []
         stamps: list[int | None] = []
         cid_base = 1_400_000_000 + t.comment_base * 4
+        planted = self.planted_moments(t.id)
         for i in range(n):
             cid = cid_base + i * 4 + rng.randrange(4)
             body = rng.choice(_COMMENT_BODIES)
@@ -639,6 +659,10 @@ class World:
                 root.append(i)
                 stamp = (None if _every(i, cfg.null_timestamp_every)
                          else rng.randrange(max(t.duration - 1000, 1)))
+                if planted and stamp is not None and rng.random() < cfg.moment_share:
+                    centre = planted[rng.randrange(len(planted))]
+                    stamp = min(max(int(rng.gauss(centre, cfg.moment_spread_ms)), 0), t.duration - 1)
+                    body = rng.choice(_REACTION_BODIES)
             stamps.append(stamp)
             # Hand-assembled compact JSON (identical to json.dumps of the dict,
             # ensure_ascii=False): the embedded mini user is encoded once per user.

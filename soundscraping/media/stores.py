@@ -42,6 +42,11 @@ class StreamStore(Protocol):
 
     def put(self, local: Path, path: str, checksum: str, size: int) -> None: ...
 
+    def read(self, path: str) -> bytes | None:
+        """The whole file at ``path``, or None when the store has none there
+        (for small files: the analysis commands read a stored waveform)."""
+        ...
+
 
 class LocalStreamStore:
     """A folder.  The MD5 of each streamed file is kept beside it
@@ -77,6 +82,12 @@ class LocalStreamStore:
         except OSError:
             shutil.move(str(local), target)
         target.with_name(target.name + ".md5").write_text(f"{checksum}  {target.name}\n")
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            return (self.root / path).read_bytes()
+        except FileNotFoundError:
+            return None
 
 
 class S3StreamStore:
@@ -138,6 +149,16 @@ class S3StreamStore:
                 raise StreamFailed(f"S3 object {key} has {head['ContentLength']} bytes, expected {size}")
         local.unlink(missing_ok=True)
 
+    def read(self, path: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self.prefix + path)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+
     @classmethod
     def partial_dir(cls, uri: str) -> Path:
         return Path("data/partial")
@@ -162,3 +183,11 @@ def store_class(uri: str) -> type[StreamStore]:
     except KeyError:
         known = ", ".join(f"{s}://" for s in STORE_SCHEMES if s)
         raise NotConfigured(f"FILES_STORE {uri!r}: no store for {scheme}:// (a folder, or one of {known})") from None
+
+
+def read_stored_file(files_store: str, path: str, settings: BaseSettings) -> bytes | None:
+    """The bytes of a file the media pipelines stored at ``path`` (a
+    ``media_files.path``) under FILES_STORE ``files_store``, through the store
+    its scheme names, or None when it is not there: small files only (it is
+    read whole)."""
+    return store_class(files_store)(files_store, settings).read(path)

@@ -1,7 +1,7 @@
 """The dataset's schema, declared once for PostgreSQL and SQLite: tables,
 their columns and keys, how rows for one key merge, and the history tables.
 It is the dataset's public contract (shared/reference/schema.md); items carry
-only their table's name (tests/test_items_tables.py checks they agree)."""
+only their table's name (tests/test_storage_items_tables_unit.py checks they agree)."""
 
 from __future__ import annotations
 
@@ -88,6 +88,23 @@ TABLES: dict[str, Table] = {
             "soundcloud_comments", ("id",),
             cols("id:bigint track_id:bigint user_id:bigint body:text timestamp_ms:bigint created_at:timestamp"),
             indexes=(("track_id",), ("user_id",)),
+        ),
+        Table(
+            # One score per comment, by the model version named in the row;
+            # `soundscraping sentiment` rescores rows of older versions
+            # (schema migration 5).  NULL compound/label: a language the model
+            # does not cover.
+            "soundcloud_comment_sentiment", ("comment_id",),
+            cols("comment_id:bigint compound:float label:text language:text model_version:text "
+                 "scored_at:timestamp"),
+        ),
+        Table(
+            # Peaks of timed-comment density along a track (schema migration
+            # 5), rewritten whole per track by `soundscraping moments --all`.
+            "soundcloud_track_moments", ("track_id", "start_ms"),
+            cols("track_id:bigint start_ms:bigint end_ms:bigint peak_ms:bigint comment_count:int "
+                 "mean_sentiment:float scored_comments:int density:float prominence:float "
+                 "model_version:text computed_at:timestamp"),
         ),
         Table(
             "soundcloud_interactions", ("source_user_id", "kind", "target_user_id", "object_id"),

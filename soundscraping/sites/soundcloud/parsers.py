@@ -205,6 +205,9 @@ def parse_track_json(track: dict[str, Any], dj_rule: DjSetRule, scraped_at: str 
         duration = track["full_duration"]
     artwork = _text_or_none(track.get("artwork_url"))
     big_artwork = image_variant(artwork)
+    # The waveform JSON (loudness envelope, ~10 KB) is kept too: `soundscraping
+    # moments` draws comment density over it.
+    waveform = _text_or_none(track.get("waveform_url"))
     return SoundCloudTrack(
         id=track["id"],
         user_id=_int_or_none(track.get("user_id")) or _int_or_none(user.get("id")),
@@ -222,7 +225,7 @@ def parse_track_json(track: dict[str, Any], dj_rule: DjSetRule, scraped_at: str 
         artwork_url=artwork,
         is_dj_set=dj_rule.matches(duration, title, genre, tags),
         scraped_at=scraped_at,
-        file_urls=[big_artwork] if big_artwork else [],
+        file_urls=[u for u in (big_artwork, waveform) if u],
     )
 
 

@@ -15,7 +15,7 @@ Migration 1 is the schema as of commit 56edc80 (before versions existed):
 applied to a database made by that code it creates nothing new and records
 version 1, so existing databases are recognised.  Later migrations are
 frozen too: they never read ``storage.TABLES``, which always describes the
-newest schema (tests/test_migrations.py checks they agree).
+newest schema (tests/test_storage_migrations_e2e.py checks they agree).
 """
 
 from __future__ import annotations
