@@ -4,7 +4,9 @@ Commands: ``map`` -- the community map of the interaction graph (see
 ``soundscraping.map``); ``db status`` / ``db upgrade`` -- schema migrations
 (see ``soundscraping.migrations``); ``sentiment`` / ``moments`` -- comment
 sentiment and the moments of a track people react to (see
-``soundscraping.analysis``).  Crawls run through ``scrapy crawl``.
+``soundscraping.analysis``); ``audio-features`` / ``audio-report`` -- tempo,
+key and loudness of stored previews against Beatport's labels (see
+``soundscraping.audio``, the ``audio`` extra).  Crawls run through ``scrapy crawl``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     from soundscraping import map as community_map
     from soundscraping.analysis import cli as analysis_cli
+    from soundscraping.audio import cli as audio_cli
     from soundscraping.migrations import cli as db_cli
 
     parser = argparse.ArgumentParser(prog="soundscraping", description="soundscraping tools (crawls: scrapy crawl)")
@@ -35,7 +38,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "moments", help="peaks of timed-comment density along tracks: store them, draw one track",
         description="Moments: peaks of timed-comment density along a track (soundcloud_track_moments).")
     analysis_cli.add_moments_arguments(moments_parser)
+    features_parser = commands.add_parser(
+        "audio-features", help="tempo, key and loudness of the stored previews (audio extra)",
+        description="Analyse each stored preview (media_files role 'preview') with essentia into audio_features: "
+                    "resumable (analysed previews of the current analyser version are skipped), one process per core.")
+    audio_cli.add_features_arguments(features_parser)
+    report_parser = commands.add_parser(
+        "audio-report", help="tempo and key estimates vs Beatport's bpm and key (figures + PNG)",
+        description="Compare audio_features with beatport_tracks.bpm/key_name: tempo Accuracy1/Accuracy2, "
+                    "MIREX weighted key score, key relations; writes a PNG.")
+    audio_cli.add_report_arguments(report_parser)
     args = parser.parse_args(argv)
+    if args.command == "audio-features":
+        return audio_cli.run_features_cli(args)
+    if args.command == "audio-report":
+        return audio_cli.run_report_cli(args)
     if args.command == "db":
         return db_cli.run_cli(args)
     if args.command == "sentiment":

@@ -134,7 +134,7 @@ TABLES: dict[str, Table] = {
                 "id:bigint soundcloud_track_id:bigint url:text name:text mix_name:text bpm:int key_name:text "
                 "camelot:text genre:text sub_genre:text publish_date:date label:text catalog_number:text isrc:text "
                 "artists:text[] remixers:text[] length_ms:bigint waveform_url:text artwork_url:text "
-                "match_score:float scraped_at:timestamp"
+                "match_score:float scraped_at:timestamp sample_url:text sample_start_ms:bigint sample_end_ms:bigint"
             ),
             indexes=(("soundcloud_track_id",),),
         ),
@@ -173,8 +173,19 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "media_files", ("url",),
-            cols("url:text path:text checksum:text owner_table:text owner_id:text stored_at:timestamp"),
+            # role: what the file is to its owner (preview, waveform, artwork...;
+            # schema migration 4), named by the item's FILE_ROLES.
+            cols("url:text path:text checksum:text owner_table:text owner_id:text stored_at:timestamp role:text"),
             indexes=(("owner_table", "owner_id"),),
+        ),
+        Table(
+            # Tempo, key and loudness of a stored audio file (schema migration
+            # 4), by `soundscraping audio-features`; re-analysed when the
+            # analyser version changes.
+            "audio_features", ("source_table", "source_id"),
+            cols("source_table:text source_id:text media_url:text path:text bpm:float bpm_confidence:float "
+                 "key:text scale:text key_strength:float loudness_lufs:float loudness_range_lu:float "
+                 "duration_s:float error:text analyser:text analyser_version:text analysed_at:timestamp"),
         ),
     )
 }

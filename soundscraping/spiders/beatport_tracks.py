@@ -6,7 +6,10 @@
 - ``-a track_ids=1,2``: those SoundCloud tracks, whatever their state;
 - ``-a query="Artist - Title"``: an ad-hoc lookup (a match is stored in
   ``beatport_tracks`` without a SoundCloud id; nothing in beatport_matches);
-- ``-a limit=N``: at most N tracks this run.
+- ``-a limit=N``: at most N tracks this run;
+- ``-a previews=true``: also store each matched track's 2-minute preview MP3
+  (``sample_url``) through the media pipeline (``media_files`` role
+  ``preview``), for ``soundscraping audio-features``.
 
 Per track the cleaned title is searched on ``/search/tracks`` (a second,
 title-only search when the first finds nothing acceptable), the candidates
@@ -94,12 +97,24 @@ def _ids(text: str | None) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+def _flag(name: str, value: str | bool | None) -> bool:
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
 class BeatportTracksSpider(SoundscrapingSpider):
     name = "beatport_tracks"
 
     def __init__(self, track_ids: str | None = None, query: str | None = None, limit: int | str | None = None,
-                 *args: Any, **kwargs: Any):
+                 previews: str | bool | None = None, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self.previews = _flag("previews", previews)
         self.track_ids = _ids(track_ids)
         self.query_text = (query or "").strip() or None
         self.limit = int(limit) if limit not in (None, "") else None
@@ -284,6 +299,11 @@ class BeatportTracksSpider(SoundscrapingSpider):
         self.pages.done.add(beatport_id)
         if not waiting:
             return
+        if self.previews:
+            if item.sample_url:
+                item.file_urls.append(item.sample_url)
+            else:
+                self.count("soundscraping/beatport/no_preview")
         best = max(waiting, key=lambda w: w.match.score)
         item.soundcloud_track_id = best.target.soundcloud_track_id
         item.match_score = best.match.score
