@@ -6,7 +6,8 @@ Commands: ``map`` -- the community map of the interaction graph (see
 sentiment and the moments of a track people react to (see
 ``soundscraping.analysis``); ``audio-features`` / ``audio-report`` -- tempo,
 key and loudness of stored previews against Beatport's labels (see
-``soundscraping.audio``, the ``audio`` extra).  Crawls run through ``scrapy crawl``.
+``soundscraping.audio``, the ``audio`` extra); ``cmt-postprocess`` --
+Cambridge-MT stems named and measured, mixes aligned, features.  Crawls run through ``scrapy crawl``.
 """
 
 from __future__ import annotations
@@ -48,11 +49,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Compare audio_features with beatport_tracks.bpm/key_name: tempo Accuracy1/Accuracy2, "
                     "MIREX weighted key score, key relations; writes a PNG.")
     audio_cli.add_report_arguments(report_parser)
+    cmt_parser = commands.add_parser(
+        "cmt-postprocess", help="Cambridge-MT: stems named and measured, mixes aligned, features (audio extra)",
+        description="Read each stored multitrack ZIP stem by stem into cmt_stems (instrument group, format, level), "
+                    "align each stored forum mix and library preview to the summed stems (cmt_mix_alignment), "
+                    "describe stems and mixes (cmt_audio_features); resumable, one song per transaction.")
+    audio_cli.add_cmt_arguments(cmt_parser)
     args = parser.parse_args(argv)
     if args.command == "audio-features":
         return audio_cli.run_features_cli(args)
     if args.command == "audio-report":
         return audio_cli.run_report_cli(args)
+    if args.command == "cmt-postprocess":
+        return audio_cli.run_cmt_cli(args)
     if args.command == "db":
         return db_cli.run_cli(args)
     if args.command == "sentiment":

@@ -179,6 +179,36 @@ TABLES: dict[str, Table] = {
             indexes=(("owner_table", "owner_id"),),
         ),
         Table(
+            # Stems read from a Cambridge-MT song's stored multitrack ZIPs
+            # (schema migration 5, `soundscraping cmt-postprocess`).
+            "cmt_stems", ("artist", "title", "file_name"),
+            cols("artist:text title:text file_name:text zip_path:text instrument_group:text channels:int "
+                 "sample_rate:int duration_s:float peak_dbfs:float rms_dbfs:float processor_version:text "
+                 "processed_at:timestamp"),
+        ),
+        Table(
+            # A forum mix or library preview aligned to its song's summed stems.
+            "cmt_mix_alignment", ("mix_url",),
+            cols("mix_url:text artist:text title:text source:text path:text offset_ms:float confidence:float "
+                 "gain_db:float aligned:bool flag:text processor_version:text processed_at:timestamp"),
+            indexes=(("artist", "title"),),
+        ),
+        Table(
+            # Loudness-normalised (-15 LUFS) features of each stem and mix.
+            "cmt_audio_features", ("kind", "artist", "title", "name"),
+            cols("kind:text artist:text title:text name:text loudness_lufs:float normalise_gain_db:float "
+                 "rms_dbfs:float crest_factor_db:float dynamic_range_lu:float spectral_centroid_hz:float "
+                 "spectral_rolloff_hz:float spectral_bandwidth_hz:float spectral_flatness:float "
+                 "spectral_flux:float mfcc_means:text stereo_width:float imbalance_db:float "
+                 "mid_side_ratio_db:float hnr_db:float processor_version:text processed_at:timestamp"),
+        ),
+        Table(
+            # Songs post-processed, by processor version (resumable), or skipped and why.
+            "cmt_postprocessed", ("artist", "title"),
+            cols("artist:text title:text status:text stems:int mixes:int detail:text processor_version:text "
+                 "processed_at:timestamp"),
+        ),
+        Table(
             # Tempo, key and loudness of a stored audio file (schema migration
             # 4), by `soundscraping audio-features`; re-analysed when the
             # analyser version changes.

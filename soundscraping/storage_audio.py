@@ -74,3 +74,74 @@ def analysed_versions(db: Database) -> list[tuple[str, int]]:
     return [(str(r[0]), int(r[1])) for r in db.query(
         "SELECT analyser_version, COUNT(*) FROM audio_features WHERE source_table = 'beatport_tracks' "
         "GROUP BY analyser_version ORDER BY COUNT(*) DESC")]
+
+
+# --- Cambridge-MT post-processing ----------------------------------------------------------
+
+def _urls(value: object) -> list[str]:
+    """A text[] column as a list (PostgreSQL gives a list, SQLite JSON text)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value]
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class CmtSongFiles:
+    """A song and its stored files: multitrack ZIPs (every part, in order),
+    library previews and forum mixes, as (url, store path)."""
+
+    artist: str
+    title: str
+    zips: list[tuple[str, str]]
+    previews: list[tuple[str, str]]
+    mixes: list[tuple[str, str]]
+
+    @property
+    def name(self) -> str:
+        return f"{self.artist} - {self.title}"
+
+
+def cmt_songs_to_process(db: Database, processor_version: str) -> tuple[list[CmtSongFiles], int]:
+    """Songs with at least one stored multitrack ZIP and no
+    ``cmt_postprocessed`` row by ``processor_version``, in (artist, title)
+    order; and how many songs were already done."""
+    stored: dict[str, dict[str, str]] = {}
+    for owner, url, path in db.query("SELECT owner_id, url, path FROM media_files WHERE owner_table = 'cmt_songs' "
+                                     "AND path IS NOT NULL"):
+        stored.setdefault(str(owner), {})[str(url)] = str(path)
+    mixes: dict[int, list[tuple[str, str]]] = {}
+    for url, path, fid in db.query(
+            "SELECT m.url, m.stored_path, t.forum_fid FROM cmt_mixes m JOIN cmt_forum_threads t ON t.tid = m.tid "
+            "WHERE m.stored_path IS NOT NULL AND t.forum_fid IS NOT NULL ORDER BY m.url"):
+        mixes.setdefault(int(fid), []).append((str(url), str(path)))
+    done = {(r[0], r[1]) for r in db.query("SELECT artist, title FROM cmt_postprocessed WHERE processor_version = %s",
+                                           (processor_version,))}
+    songs, skipped = [], 0
+    for artist, title, multitracks, full_preview, excerpt_preview, fid in db.query(
+            "SELECT artist, title, multitrack_urls, full_preview_url, excerpt_preview_url, forum_fid FROM cmt_songs "
+            "ORDER BY artist, title"):
+        files = stored.get(f"{artist} / {title}", {})
+        zips = [(u, files[u]) for u in _urls(multitracks) if u in files]
+        if not zips:
+            continue
+        if (artist, title) in done:
+            skipped += 1
+            continue
+        previews = [(u, files[u]) for u in (full_preview, excerpt_preview) if u and u in files]
+        songs.append(CmtSongFiles(artist, title, zips, previews, mixes.get(int(fid), []) if fid is not None else []))
+    return songs, skipped
+
+
+def write_cmt_song(db: Database, *, stems: list[Values], alignments: list[Values], features: list[Values],
+                   processed: Values) -> None:
+    """A song's rows and its ``cmt_postprocessed`` mark, in one transaction:
+    a killed run leaves the song either done or to do."""
+    db.write({"cmt_stems": stems, "cmt_mix_alignment": alignments, "cmt_audio_features": features,
+              "cmt_postprocessed": [processed]})

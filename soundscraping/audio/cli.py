@@ -197,3 +197,70 @@ def print_report(db: Database, args: argparse.Namespace) -> int:
         print(line)
     print(f"picture: {args.out}")
     return 0
+
+
+# --- cmt-postprocess --------------------------------------------------------------------
+
+def add_cmt_arguments(parser: argparse.ArgumentParser) -> None:
+    database_argument(parser)
+    parser.add_argument("--files-store", default=None,
+                        help="where the crawl stored the ZIPs and mixes (default: the FILES_STORE setting)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="stop after N songs")
+    parser.add_argument("--unplaced", type=Path, default=Path("data/audio/unplaced_stem_names.txt"), metavar="FILE",
+                        help="where to list the stem names no naming rule places (instrument group 'other')")
+
+
+def run_cmt_cli(args: argparse.Namespace) -> int:
+    return run_with_database(args, "soundscraping cmt-postprocess", postprocess_cmt, EXTRA_MISSING)
+
+
+def postprocess_cmt(db: Database, args: argparse.Namespace) -> int:
+    """Post-process every song with a stored multitrack not yet done by this
+    processor version, one song per transaction (resumable).  Exit 1 when a
+    file was skipped (refused ZIP, missing or undecodable file)."""
+    _require_audio_stack()
+    from scrapy.settings import Settings
+
+    from soundscraping.audio import cmt
+    from soundscraping.media import read_stored_file
+
+    settings = Settings()
+    settings.setmodule("soundscraping.settings")
+    store = args.files_store or settings.get("FILES_STORE")
+    version = cmt.processor_version()
+    songs, already = queries.cmt_songs_to_process(db, version)
+    if args.limit is not None:
+        songs = songs[: args.limit]
+    logger.info("Processor %s: %d songs to post-process (%d already done) in %s (store %s)", version, len(songs),
+                already, mask_url(db.url), store)
+    started = time.monotonic()
+    unplaced: set[str] = set()
+    totals = {"stems": 0, "aligned": 0, "flagged": 0, "skipped": 0}
+    for number, song in enumerate(songs, 1):
+        song_started = time.monotonic()
+        now = utc_now_text()
+        result = cmt.process_song(song, store, settings, version, now,
+                                  lambda path: read_stored_file(store, path, settings))
+        for why in result.skipped:
+            logger.warning("%s: skipped %s", song.name, why)
+        status = "done" if result.stems else "skipped"
+        detail = "; ".join(result.skipped)[:2000] or None
+        queries.write_cmt_song(db, stems=result.stems, alignments=result.alignments, features=result.features,
+                               processed=(song.artist, song.title, status, len(result.stems),
+                                          len(result.alignments), detail, version, now))
+        unplaced.update(r[2] for r in result.stems if r[4] == "other")
+        totals["stems"] += len(result.stems)
+        totals["aligned"] += len(result.alignments) - result.flagged
+        totals["flagged"] += result.flagged
+        totals["skipped"] += len(result.skipped)
+        logger.info("[%d/%d] %s: %d stems, %d mixes aligned, %d flagged, %d files skipped, %.1f s", number, len(songs),
+                    song.name, len(result.stems), len(result.alignments) - result.flagged, result.flagged,
+                    len(result.skipped), time.monotonic() - song_started)
+    if unplaced:
+        args.unplaced.parent.mkdir(parents=True, exist_ok=True)
+        with open(args.unplaced, "a", encoding="utf-8") as out:
+            out.writelines(f"{name}\n" for name in sorted(unplaced))
+    logger.info("cmt-postprocess: %d songs, %d stems (%d named 'other', listed in %s), %d mixes aligned, "
+                "%d flagged, %d files skipped, %.1f s", len(songs), totals["stems"], len(unplaced), args.unplaced,
+                totals["aligned"], totals["flagged"], totals["skipped"], time.monotonic() - started)
+    return 1 if totals["skipped"] else 0

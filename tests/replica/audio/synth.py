@@ -57,17 +57,17 @@ def _add(out: np.ndarray, sound: np.ndarray, at_s: float, gain: float) -> None:
         out[i:i + m] += gain * sound[:m]
 
 
-def render(clip: Clip) -> np.ndarray:
-    """Mono float32 samples in [-1, 1]."""
+def render_parts(clip: Clip) -> dict[str, np.ndarray]:
+    """The clip's parts (kick, clap, hihat, chords, bass), float64, unnormalised."""
     n = int(clip.seconds * SAMPLE_RATE)
-    out = np.zeros(n)
+    parts = {name: np.zeros(n) for name in ("kick", "clap", "hihat", "chords", "bass")}
     beat = 60.0 / clip.bpm
     kick, hat, clap = _drums(clip.seed)
     for b in range(int(clip.seconds / beat) + 1):
-        _add(out, kick, b * beat, 0.9)
-        _add(out, hat, (b + 0.5) * beat, 0.5)
+        _add(parts["kick"], kick, b * beat, 0.9)
+        _add(parts["hihat"], hat, (b + 0.5) * beat, 0.5)
         if b % 4 in (1, 3):
-            _add(out, clap, b * beat, 0.6)
+            _add(parts["clap"], clap, b * beat, 0.6)
     bar = 4 * beat
     t = np.arange(int(bar * SAMPLE_RATE)) / SAMPLE_RATE
     envelope = np.minimum(1.0, t / 0.02) * np.exp(-t * 0.8)
@@ -80,8 +80,15 @@ def render(clip: Clip) -> np.ndarray:
             f = 440.0 * 2 ** ((root + 12 + step - 69) / 12)
             for h in range(1, 5):
                 tone += np.sin(2 * np.pi * f * h * t) / h ** 1.5
-        tone += 1.2 * np.sin(2 * np.pi * 440.0 * 2 ** ((root - 12 + chord[0] - 69) / 12) * t)
-        _add(out, tone * envelope, k * bar, 0.12)
+        _add(parts["chords"], tone * envelope, k * bar, 0.12)
+        bass = 1.2 * np.sin(2 * np.pi * 440.0 * 2 ** ((root - 12 + chord[0] - 69) / 12) * t)
+        _add(parts["bass"], bass * envelope, k * bar, 0.12)
+    return parts
+
+
+def render(clip: Clip) -> np.ndarray:
+    """Mono float32 samples in [-1, 1]: the parts summed."""
+    out = sum(render_parts(clip).values())
     out /= np.max(np.abs(out)) * 1.1
     return out.astype(np.float32)
 
