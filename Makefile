@@ -2,6 +2,8 @@
 #   make crawl ARTISTS="a,b"   the main job (SoundCloud artists)
 #   make test                  the test suite (starts PostgreSQL/Redis if down)
 #   make eval-sentiment        sentiment accuracy/macro-F1, plain VADER vs the music model
+#   make eval-stem-names       Cambridge-MT stem naming accuracy (dev / held-out)
+#   make bench-audio           audio-features and cmt-postprocess benchmarks
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +11,7 @@ PY := $(VENV)/bin/python
 ARTISTS ?=
 SCRAPY_ARGS ?=
 
-.PHONY: install chromium services crawl test demo bench bench-map bench-graph eval-sentiment bench-sentiment lint deploy clean
+.PHONY: install chromium services crawl test demo bench bench-map bench-graph eval-sentiment bench-sentiment eval-stem-names bench-audio lint deploy clean
 
 install: $(VENV)/.installed
 
@@ -59,6 +61,15 @@ eval-sentiment: install
 
 bench-sentiment: install services
 	$(PY) scripts/bench_sentiment.py
+
+# Stem naming accuracy on the hand-labelled real names (dev / held-out) and the unplaced names.
+eval-stem-names: install
+	$(PY) scripts/eval_stem_names.py
+
+# audio-features on 100 two-minute previews; cmt-postprocess on a 1 GB multitrack.
+bench-audio: install
+	$(PY) scripts/bench_audio.py previews
+	$(PY) scripts/bench_audio.py multitrack
 
 lint: install
 	$(VENV)/bin/ruff check .

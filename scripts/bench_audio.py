@@ -55,15 +55,19 @@ def _preview(args: tuple[int, Path]) -> None:
         tmp.replace(path)
 
 
-def run_timed(command: list[str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
-    """(wall seconds, peak RSS of the child in MB, result)."""
+def run_timed(command: list[str]) -> tuple[float, float, float, subprocess.CompletedProcess[str]]:
+    """(wall seconds, CPU seconds of the command and its processes, peak RSS
+    of the largest of them in MB, result)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     wall = time.monotonic() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    peak_kb = after.ru_maxrss
     if result.returncode not in (0, 1):
         sys.exit(f"command failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    return wall, peak_kb / 1024, result
+    return wall, cpu, peak_kb / 1024, result
 
 
 def bench_previews(count: int, workers: int) -> None:
@@ -88,12 +92,13 @@ def bench_previews(count: int, workers: int) -> None:
                                "preview") for i, url, _ in paths]})
     db.close()
     print(f"before: {load()}")
-    wall, _, result = run_timed([sys.executable, "-m", "soundscraping", "audio-features", "--database-url",
+    wall, cpu, _, result = run_timed([sys.executable, "-m", "soundscraping", "audio-features", "--database-url",
                                  f"sqlite:///{database}", "--files-store", str(files), "--workers", str(workers)])
     print(f"after:  {load()}")
     print(result.stderr.strip().splitlines()[-1])
     print(f"audio-features: {count} two-minute previews in {wall:.1f} s on {workers} workers "
-          f"({count / wall:.2f} previews/s; target < 60 s)")
+          f"({count / wall:.2f} previews/s; target < 60 s); {cpu:.1f} CPU-seconds in all, "
+          f"{cpu / count:.2f} per preview (so about {cpu / min(workers, os.cpu_count() or 1):.0f} s on idle cores)")
 
 
 def bench_multitrack(gigabytes: float) -> None:
@@ -154,13 +159,13 @@ def bench_multitrack(gigabytes: float) -> None:
     db.write(rows)
     db.close()
     print(f"before: {load()}")
-    wall, rss, result = run_timed([sys.executable, "-m", "soundscraping", "cmt-postprocess", "--database-url",
+    wall, cpu, rss, result = run_timed([sys.executable, "-m", "soundscraping", "cmt-postprocess", "--database-url",
                                    f"sqlite:///{database}", "--files-store", str(files), "--unplaced",
                                    str(folder / "unplaced.txt")])
     print(f"after:  {load()}")
     print(result.stderr.strip().splitlines()[-1])
     print(f"cmt-postprocess: a {size / 2**30:.2f} GB multitrack ({stems} stems of 4 min) and {len(mixes)} mixes in "
-          f"{wall:.1f} s, peak RSS {rss:.0f} MB (targets < 120 s, < 600 MB)")
+          f"{wall:.1f} s ({cpu:.1f} CPU-seconds), peak RSS {rss:.0f} MB (targets < 120 s, < 600 MB)")
 
 
 def main() -> None:
