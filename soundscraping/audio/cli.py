@@ -20,11 +20,16 @@ from soundscraping.storage import Database, Values, mask_url
 logger = logging.getLogger("soundscraping.audio")
 
 
-def _require_audio_stack() -> None:
-    """ImportError (turned into the one-line 'install the audio extra'
-    message) when the audio stack is missing."""
-    import essentia  # noqa: F401
-    import soundfile  # noqa: F401
+def _audio_stack_missing(prog: str) -> bool:
+    """True (after one stderr line naming the extra) when the audio stack
+    cannot be imported; checked before the database is opened."""
+    try:
+        import essentia  # noqa: F401
+        import soundfile  # noqa: F401
+    except ImportError as exc:
+        print(f"{prog}: error: {prog} {EXTRA_MISSING} ({exc})", file=sys.stderr)
+        return True
+    return False
 
 
 def add_features_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +87,8 @@ def run_features_cli(args: argparse.Namespace) -> int:
         if getattr(args, name) < 1:
             print(f"{prog}: error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
+    if _audio_stack_missing(prog):
+        return 2
     return run_with_database(args, prog, analyse_previews, EXTRA_MISSING)
 
 
@@ -99,7 +106,6 @@ def analyse_previews(db: Database, args: argparse.Namespace) -> int:
     version, on a process pool; rows are committed in batches, so a killed
     run loses at most one batch and the next run goes on from there.
     Exit 1 when some previews could not be read from the store."""
-    _require_audio_stack()
     from scrapy.settings import Settings
 
     from soundscraping.audio import previews
@@ -211,14 +217,16 @@ def add_cmt_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_cmt_cli(args: argparse.Namespace) -> int:
-    return run_with_database(args, "soundscraping cmt-postprocess", postprocess_cmt, EXTRA_MISSING)
+    prog = "soundscraping cmt-postprocess"
+    if _audio_stack_missing(prog):
+        return 2
+    return run_with_database(args, prog, postprocess_cmt, EXTRA_MISSING)
 
 
 def postprocess_cmt(db: Database, args: argparse.Namespace) -> int:
     """Post-process every song with a stored multitrack not yet done by this
     processor version, one song per transaction (resumable).  Exit 1 when a
     file was skipped (refused ZIP, missing or undecodable file)."""
-    _require_audio_stack()
     from scrapy.settings import Settings
 
     from soundscraping.audio import cmt
