@@ -12,7 +12,7 @@ import pytest
 
 from tests.crawl import REPO
 
-HEAVY = ("essentia", "soundfile", "pyloudnorm", "lameenc")
+HEAVY = ("essentia", "soundfile", "lameenc")
 
 
 @pytest.mark.parametrize("command", ["audio-features", "cmt-postprocess"])

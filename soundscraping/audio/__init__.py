@@ -1,5 +1,5 @@
 """Audio analysis of stored media (the ``audio`` extra: essentia, soundfile,
-pyloudnorm).  Nothing here is imported by the crawler; the commands import
+lameenc for the replicas).  Nothing here is imported by the crawler; the commands import
 it lazily and say which extra to install when it is missing.
 
 - ``previews``: tempo, key and loudness of a clip (essentia).
@@ -9,5 +9,5 @@ it lazily and say which extra to install when it is missing.
 """
 
 EXTRA = "audio"
-EXTRA_MISSING = ("needs the audio extra (essentia, soundfile, pyloudnorm, matplotlib): "
+EXTRA_MISSING = ("needs the audio extra (essentia, soundfile; audio-report also matplotlib): "
                  "pip install the lines under '# audio extra:' in requirements.txt")

@@ -126,8 +126,8 @@ def _fine(mix: np.ndarray, reference: np.ndarray, rate: int, coarse: int) -> tup
     n = min(len(reference) - r0, len(mix) - m0)
     if n < rate:
         return None
-    ref = reference[r0:r0 + n].astype(np.float64)
-    mx = mix[m0:m0 + n].astype(np.float64)
+    ref = reference[r0:r0 + n]  # views: the whole song is not copied
+    mx = mix[m0:m0 + n]
     ref_energy, mix_energy = float(np.dot(ref, ref)), float(np.dot(mx, mx))
     if ref_energy <= 0 or mix_energy <= 0:
         return None

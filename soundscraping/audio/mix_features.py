@@ -2,8 +2,8 @@
 -15 LUFS:
 
 - loudness: integrated loudness and loudness range (the dynamic range, LU)
-  by essentia's ``LoudnessEBUR128``; the normalising gain applied with
-  ``pyloudnorm.normalize.loudness``;
+  by essentia's ``LoudnessEBUR128``; the signal is then scaled (in place, in
+  float32: stems are large) by the gain that brings it to -15 LUFS;
 - level: RMS (dBFS) and crest factor (peak/RMS, dB) of the normalised signal;
 - spectrum (mono, 2048-sample Hann frames, no overlap): essentia's
   ``Centroid`` (Hz), ``RollOff`` (85%, Hz), ``CentralMoments`` +
@@ -11,8 +11,8 @@
   ``Flatness``, ``Flux`` and ``MFCC`` (13 coefficients), averaged over frames;
 - stereo: width (side energy / total), left-right imbalance (dB) and the
   mid/side energy ratio (dB); NULL for mono.
-- HNR is left NULL: neither essentia nor pyloudnorm has a harmonics-to-noise
-  ratio (Praat's, through parselmouth, would be the library to add).
+- HNR is left NULL: essentia has no harmonics-to-noise ratio (Praat's,
+  through parselmouth, would be the library to add).
 
 Silent signals (no measurable loudness) get NULL loudness-derived values."""
 
@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from dataclasses import dataclass
 
 import essentia.standard as es
 import numpy as np
-import pyloudnorm
 
 TARGET_LUFS = -15.0
 FRAME = 2048
@@ -91,32 +89,36 @@ class FeatureExtractor:
         return tuple(float(v) for v in np.mean(np.array(rows), axis=0)) if rows else None
 
     def features(self, samples: np.ndarray) -> Features:
-        """``samples``: float32, frames x channels (1 or 2; more: the first two)."""
-        samples = np.ascontiguousarray(samples[:, :2], dtype=np.float32)
-        stereo = samples if samples.shape[1] == 2 else np.repeat(samples, 2, axis=1)
+        """``samples``: float32, frames x channels (1 or 2; more: the first
+        two).  The array is scaled in place (normalised to -15 LUFS)."""
+        if samples.shape[1] > 2:
+            samples = samples[:, :2]
+        samples = np.ascontiguousarray(samples, dtype=np.float32)
         integrated = lra = gain = None
         if samples.shape[0] >= 0.4 * self.rate and np.any(samples):
+            stereo = samples if samples.shape[1] == 2 else np.repeat(samples, 2, axis=1)
             _, _, integrated_lufs, lra_lu = self.loudness(stereo)
+            del stereo
             if math.isfinite(integrated_lufs) and integrated_lufs > -70:
                 integrated, lra = float(integrated_lufs), float(lra_lu)
-        if integrated is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # pyloudnorm warns when the gain clips: features want the gain
-                normalised = pyloudnorm.normalize.loudness(samples, integrated, TARGET_LUFS).astype(np.float32)
-            gain = TARGET_LUFS - integrated
-        else:
-            normalised = samples
-        energy = float(np.mean(np.square(normalised, dtype=np.float64)))
-        peak = float(np.max(np.abs(normalised))) if normalised.size else 0.0
+                gain = TARGET_LUFS - integrated
+                samples *= np.float32(10 ** (gain / 20))
+        n = samples.shape[0]
+        peak = max(float(samples.max()), -float(samples.min())) if n else 0.0
+        left = samples[:, 0]
+        right = samples[:, 1] if samples.shape[1] == 2 else None
+        e_left = float(np.dot(left, left))
+        e_right = float(np.dot(right, right)) if right is not None else None
+        energy = (e_left + (e_right or 0.0)) / (n * samples.shape[1]) if n else 0.0
         rms_db = _db(energy)
         crest = 20 * math.log10(peak / math.sqrt(energy)) if energy > _SILENT and peak > 0 else None
-        spectral = self._spectral(np.ascontiguousarray(normalised.mean(axis=1)))
+        mono = np.ascontiguousarray(samples.mean(axis=1, dtype=np.float32)) if right is not None else left.copy()
+        spectral = self._spectral(mono)
+        del mono
         width = imbalance = mid_side = None
-        if samples.shape[1] >= 2:
-            left, right = normalised[:, 0].astype(np.float64), normalised[:, 1].astype(np.float64)
-            e_left, e_right = float(np.dot(left, left)), float(np.dot(right, right))
-            mid, side = (left + right) / 2, (left - right) / 2
-            e_mid, e_side = float(np.dot(mid, mid)), float(np.dot(side, side))
+        if right is not None and e_right is not None:
+            e_cross = float(np.dot(left, right))
+            e_mid, e_side = (e_left + e_right + 2 * e_cross) / 4, max(0.0, (e_left + e_right - 2 * e_cross) / 4)
             if e_mid + e_side > _SILENT:
                 width = e_side / (e_mid + e_side)
             if e_left > _SILENT and e_right > _SILENT:
