@@ -269,6 +269,7 @@ def postprocess_cmt(db: Database, args: argparse.Namespace) -> int:
         with open(args.unplaced, "a", encoding="utf-8") as out:
             out.writelines(f"{name}\n" for name in sorted(unplaced))
     logger.info("cmt-postprocess: %d songs, %d stems (%d named 'other', listed in %s), %d mixes aligned, "
-                "%d flagged, %d files skipped, %.1f s", len(songs), totals["stems"], len(unplaced), args.unplaced,
-                totals["aligned"], totals["flagged"], totals["skipped"], time.monotonic() - started)
+                "%d flagged, %d files skipped, %.1f s, peak memory %d MB", len(songs), totals["stems"], len(unplaced),
+                args.unplaced, totals["aligned"], totals["flagged"], totals["skipped"], time.monotonic() - started,
+                cmt.peak_rss_mb())
     return 1 if totals["skipped"] else 0

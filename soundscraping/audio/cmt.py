@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import resource
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +44,11 @@ class SongResult:
     features: list[Values] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # why each skipped file was skipped
     flagged: int = 0
+
+
+def peak_rss_mb() -> int:
+    """The process's peak resident memory so far (MB; Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def _db(linear: float) -> float | None:
@@ -123,9 +129,9 @@ def process_song(song: CmtSongFiles, files_store: str, settings: Any, version: s
                     result.features.append(("stem", song.artist, song.title, info.file_name, *features.values(),
                                             version, now))
                     del samples
-                    logger.info("%s: stem %d %s (%s, %d ch, %d Hz, %.1f s) in %.1f s", song.name, count,
-                                info.file_name, group, info.channels, info.sample_rate, info.duration_s,
-                                time.monotonic() - started)
+                    logger.info("%s: stem %d %s (%s, %d ch, %d Hz, %.1f s) in %.1f s, peak memory %d MB", song.name,
+                                count, info.file_name, group, info.channels, info.sample_rate, info.duration_s,
+                                time.monotonic() - started, peak_rss_mb())
         except multitrack.UnsafeZip as exc:
             result.skipped.append(f"multitrack {zip_url} refused: {exc}")
             logger.warning("%s: multitrack %s refused, nothing read from it: %s", song.name, zip_url, exc)
@@ -154,7 +160,7 @@ def process_song(song: CmtSongFiles, files_store: str, settings: Any, version: s
                                       found.gain_db, found.aligned, found.flag, version, now))
             features = extractor(rate).features(samples)
             result.features.append(("mix", song.artist, song.title, url, *features.values(), version, now))
-            logger.info("%s: %s %s %s", song.name, source, url,
+            logger.info("%s: %s %s %s (peak memory %d MB)", song.name, source, url,
                         f"offset {found.offset_ms:.1f} ms, confidence {found.confidence:.2f}, gain "
-                        f"{found.gain_db:+.1f} dB" if found.aligned else f"flagged: {found.flag}")
+                        f"{found.gain_db:+.1f} dB" if found.aligned else f"flagged: {found.flag}", peak_rss_mb())
     return result
