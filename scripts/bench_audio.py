@@ -98,8 +98,9 @@ def bench_previews(count: int, workers: int) -> None:
     print(f"after:  {load()}")
     print(result.stderr.strip().splitlines()[-1])
     print(f"audio-features: {count} two-minute previews in {wall:.1f} s on {workers} workers "
-          f"({count / wall:.2f} previews/s; target < 60 s); {cpu:.1f} CPU-seconds in all, "
-          f"{cpu / count:.2f} per preview (so about {cpu / min(workers, os.cpu_count() or 1):.0f} s on idle cores)")
+          f"({count / wall:.2f} previews/s; target < 60 s)")
+    # No CPU-seconds here: the forkserver's workers are not the command's children, getrusage misses them.
+    del cpu
 
 
 def _prepare_multitrack(gigabytes: float) -> dict[str, object]:
