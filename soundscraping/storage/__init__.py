@@ -1,7 +1,8 @@
 """Storage: the dataset's schema (``schema``), rendered for PostgreSQL and
 SQLite (``sql``), the connection that writes batched idempotent upserts
 (``database``), the named queries spiders and commands run (``queries``;
-``analysis_queries`` for ``soundscraping sentiment``/``moments``) and the
+``analysis_queries`` for ``soundscraping sentiment``/``moments``,
+``audio_queries`` for the audio commands) and the
 ordered schema migrations (``migrations``).
 
 The names other modules use are importable from here as before
