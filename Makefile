@@ -6,6 +6,8 @@
 #   make install-crawler       the crawler only, from requirements.txt (crawler hosts, Scrapyd nodes)
 #   make lock                  rewrite both locks from pyproject.toml (LOCK_ARGS=--upgrade to move pins)
 #   make eval-sentiment        sentiment accuracy/macro-F1, plain VADER vs the music model
+#   make eval-stem-names       Cambridge-MT stem naming accuracy (dev / held-out)
+#   make bench-audio           audio-features and cmt-postprocess benchmarks
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -14,11 +16,12 @@ ARTISTS ?=
 SCRAPY_ARGS ?=
 
 .PHONY: install install-crawler lock chromium services crawl test test-fast demo bench bench-resume bench-map bench-graph \
-	eval-sentiment bench-sentiment lint deploy clean
+	eval-sentiment bench-sentiment eval-stem-names bench-audio lint deploy clean
 
 install: $(VENV)/.installed
 
-# Everything (tests need the map and analysis stacks: tests/test_map_e2e.py, tests/test_analysis_sentiment_e2e.py),
+# Everything (tests need the map, analysis and audio stacks: tests/test_map_e2e.py,
+# tests/test_analysis_sentiment_e2e.py, tests/test_beatport_audio_e2e.py),
 # exact versions with hashes.
 $(VENV)/.installed: requirements-dev.txt pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +31,7 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml setup.py
 
 install-crawler: $(VENV)/.installed-crawler
 
-# Only [project] dependencies: no map stack (~650 MB), no analysis stack, no test or deploy tooling.
+# Only [project] dependencies: no map stack (~650 MB), no analysis or audio stack, no test or deploy tooling.
 $(VENV)/.installed-crawler: requirements.txt pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --require-hashes -r requirements.txt
@@ -42,7 +45,7 @@ $(VENV)/.installed-crawler: requirements.txt pyproject.toml setup.py
 LOCK_ARGS ?=
 LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock" $(LOCK_ARGS)
 lock: install
-	$(VENV)/bin/uv pip compile -q pyproject.toml --extra map --extra analysis --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra map --extra analysis --extra audio --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
 	$(VENV)/bin/uv pip compile -q pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt
 
 # Debian's Chromium for scrapy-playwright (Playwright cannot download its own here).
@@ -91,6 +94,15 @@ eval-sentiment: install
 
 bench-sentiment: install services
 	$(PY) scripts/bench_sentiment.py
+
+# Stem naming accuracy on the hand-labelled real names (dev / held-out) and the unplaced names.
+eval-stem-names: install
+	$(PY) scripts/eval_stem_names.py
+
+# audio-features on 100 two-minute previews; cmt-postprocess on a 1 GB multitrack.
+bench-audio: install
+	$(PY) scripts/bench_audio.py previews
+	$(PY) scripts/bench_audio.py multitrack
 
 lint: install
 	$(VENV)/bin/ruff check .

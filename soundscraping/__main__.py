@@ -1,10 +1,13 @@
 """``soundscraping <command>`` (the console script) and ``python -m soundscraping``.
 
 Commands: ``map`` -- the community map of the interaction graph (see
-``soundscraping.community_map``); ``db status`` / ``db upgrade`` -- schema
-migrations (see ``soundscraping.storage.migrations``); ``sentiment`` / ``moments`` --
-comment sentiment and the moments of a track people react to (see
-``soundscraping.analysis``).  Crawls run through ``scrapy crawl``.
+``soundscraping.community_map``); ``db status`` / ``db upgrade`` -- schema migrations
+(see ``soundscraping.storage.migrations``); ``sentiment`` / ``moments`` -- comment
+sentiment and the moments of a track people react to (see
+``soundscraping.analysis``); ``audio-features`` / ``audio-report`` -- tempo,
+key and loudness of stored previews against Beatport's labels (see
+``soundscraping.audio``, the ``audio`` extra); ``cmt-postprocess`` --
+Cambridge-MT stems named and measured, mixes aligned, features.  Crawls run through ``scrapy crawl``.
 """
 
 from __future__ import annotations
@@ -34,8 +37,14 @@ def missing_analysis_modules() -> list[str]:
     return [name for name in ANALYSIS_MODULES if importlib.util.find_spec(name) is None]
 
 
+# Top-level modules of the ``audio`` extra: ``audio-features`` and
+# ``cmt-postprocess`` decode and measure with them, ``audio-report`` draws.
+AUDIO_MODULES = ("essentia", "soundfile", "numpy", "scipy", "matplotlib")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from soundscraping.analysis import cli as analysis_cli
+    from soundscraping.audio import cli as audio_cli
     from soundscraping.storage.migrations import cli as db_cli
 
     # The map stack is needed by `map` and `moments` only: `db` and `sentiment`
@@ -62,9 +71,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         "moments", help="peaks of timed-comment density along tracks: store them, draw one track",
         description="Moments: peaks of timed-comment density along a track (soundcloud_track_moments).")
     analysis_cli.add_moments_arguments(moments_parser)
+    features_parser = commands.add_parser(
+        "audio-features", help="tempo, key and loudness of the stored previews (audio extra)",
+        description="Analyse each stored preview (media_files role 'preview') with essentia into audio_features: "
+                    "resumable (analysed previews of the current analyser version are skipped), one process per core.")
+    audio_cli.add_features_arguments(features_parser)
+    report_parser = commands.add_parser(
+        "audio-report", help="tempo and key estimates vs Beatport's bpm and key (figures + PNG)",
+        description="Compare audio_features with beatport_tracks.bpm/key_name: tempo Accuracy1/Accuracy2, "
+                    "MIREX weighted key score, key relations; writes a PNG.")
+    audio_cli.add_report_arguments(report_parser)
+    cmt_parser = commands.add_parser(
+        "cmt-postprocess", help="Cambridge-MT: stems named and measured, mixes aligned, features (audio extra)",
+        description="Read each stored multitrack ZIP stem by stem into cmt_stems (instrument group, format, level), "
+                    "align each stored forum mix and library preview to the summed stems (cmt_mix_alignment), "
+                    "describe stems and mixes (cmt_audio_features); resumable, one song per transaction.")
+    audio_cli.add_cmt_arguments(cmt_parser)
     args, unknown = parser.parse_known_args(argv)
     if unknown and not (args.command == "map" and map_missing):
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "audio-features":
+        return audio_cli.run_features_cli(args)
+    if args.command == "audio-report":
+        return audio_cli.run_report_cli(args)
+    if args.command == "cmt-postprocess":
+        return audio_cli.run_cmt_cli(args)
     if args.command == "db":
         return db_cli.run_cli(args)
     if args.command == "sentiment":

@@ -128,6 +128,9 @@ class BeatportTrack:
     ``__NEXT_DATA__``)."""
 
     table: ClassVar[str] = "beatport_tracks"
+    # media_files.role of a stored file: the role of the field holding its URL.
+    FILE_ROLES: ClassVar[dict[str, str]] = {"sample_url": "preview", "waveform_url": "waveform",
+                                            "artwork_url": "artwork"}
 
     id: int
     soundcloud_track_id: int | None = None
@@ -150,6 +153,9 @@ class BeatportTrack:
     artwork_url: str | None = None
     match_score: float | None = None
     scraped_at: str | None = None
+    sample_url: str | None = None  # the 2-minute preview (MP3)
+    sample_start_ms: int | None = None  # where the preview sits in the track
+    sample_end_ms: int | None = None
     file_urls: list[str] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
 
@@ -175,6 +181,9 @@ class CmtSong:
     """A song of the Cambridge-MT "Mixing Secrets" multitrack library."""
 
     table: ClassVar[str] = "cmt_songs"
+    FILE_ROLES: ClassVar[dict[str, str]] = {
+        "multitrack_urls": "multitrack", "excerpt_urls": "excerpt_multitrack", "full_preview_url": "preview",
+        "excerpt_preview_url": "excerpt_preview", "unmastered_wav_url": "unmastered_mix"}
 
     artist: str
     title: str
@@ -227,6 +236,7 @@ class CmtMix:
     external link (Dropbox, Google Drive, SoundCloud, WeTransfer, direct audio)."""
 
     table: ClassVar[str] = "cmt_mixes"
+    FILE_ROLES: ClassVar[dict[str, str]] = {"url": "mix"}
 
     url: str
     pid: int

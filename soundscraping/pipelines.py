@@ -25,6 +25,7 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, DropItem, NotConfigu
 
 from soundscraping import outcome
 from soundscraping.items import CrawlUnit
+from soundscraping.media.roles import file_role
 from soundscraping.storage import (
     TABLES,
     Database,
@@ -363,8 +364,9 @@ class StorePipeline:
         if files:
             owner_id, media, now = " / ".join(map(str, spec.key(item))), TABLES["media_files"], utc_now()
             for result in files:
-                self._buffer_row(media, (result.get("url"), result.get("path"), result.get("checksum"),
-                                         table.name, owner_id, now))
+                url = result.get("url")
+                self._buffer_row(media, (url, result.get("path"), result.get("checksum"), table.name, owner_id,
+                                         now, file_role(item, url)))
 
     def _buffer_row(self, table: Table, values: Values) -> None:
         rows = self.buffer[table.name]

@@ -91,6 +91,16 @@ def one_of(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+def boolean(text: str) -> bool:
+    """true/false (also yes/no, on/off, 1/0; case ignored)."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
 def names(text: str) -> list[str]:
     """Comma-separated names, in order, repeats dropped."""
     return list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))

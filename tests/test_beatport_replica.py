@@ -140,7 +140,7 @@ def test_challenge_is_only_passed_with_a_clearance_bound_to_the_user_agent() -> 
 def test_command_line_replica_prints_one_json_line() -> None:
     process, info = start_replica_process("replicas.beatport", "--challenge-after", "100")
     try:
-        assert set(info) == {"url", "media", "tracks", "build_id"} and info["tracks"] > 400
+        assert set(info) == {"url", "media", "samples", "tracks", "build_id"} and info["tracks"] > 400
         robots = get(info["url"], "/robots.txt")
         assert robots.status == 200 and b"User-agent: *" in robots.body and b"GPTBot" in robots.body
         assert get(info["url"], "/top-100").status == 200

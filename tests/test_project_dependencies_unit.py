@@ -1,8 +1,8 @@
 """Packaging: every package the code imports is declared in pyproject.toml (the
 crawler's in [project] dependencies, so a crawler-only install can crawl), the
-map stack stays in the ``map`` extra and the comment-analysis stack in the
-``analysis`` extra (neither imported by the crawler), and the locks pin exactly
-what it declares."""
+map stack stays in the ``map`` extra, the comment-analysis stack in the
+``analysis`` extra and the audio stack in the ``audio`` extra (none imported by
+the crawler), and the locks pin exactly what it declares."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from functools import cache
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
-from soundscraping.__main__ import ANALYSIS_MODULES, MAP_MODULES
+from soundscraping.__main__ import ANALYSIS_MODULES, AUDIO_MODULES, MAP_MODULES
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -33,6 +33,7 @@ def names(requirements: list[str]) -> set[str]:
 CRAWLER = names(PROJECT["dependencies"])
 MAP = names(PROJECT["optional-dependencies"]["map"])
 ANALYSIS = names(PROJECT["optional-dependencies"]["analysis"])
+AUDIO = names(PROJECT["optional-dependencies"]["audio"])
 DEV = names(PROJECT["optional-dependencies"]["dev"])
 
 
@@ -76,17 +77,27 @@ def analysis_files(files: set[str]) -> set[str]:
     return {f for f in files if f.startswith("soundscraping/analysis/")}
 
 
+def audio_files(files: set[str]) -> set[str]:
+    return {f for f in files if f.startswith("soundscraping/audio/")}
+
+
+def command_files(files: set[str]) -> set[str]:
+    """The files of the commands whose stacks are extras (map, analysis, audio)."""
+    return (files - outside_the_map(files)) | analysis_files(files) | audio_files(files)
+
+
 def test_every_crawler_import_is_a_runtime_dependency() -> None:
     undeclared = {module: sorted(files) for module, files in imported_modules("soundscraping").items()
-                  if outside_the_map(files) - analysis_files(files) and not distributions(module) & CRAWLER}
+                  if files - command_files(files) and not distributions(module) & CRAWLER}
     assert undeclared == {}, "imported by the crawler but not in [project] dependencies"
 
 
-def test_the_map_stack_is_imported_only_by_the_map_and_the_analysis() -> None:
-    # `soundscraping moments` draws with numpy/scipy/matplotlib/plotly too.
+def test_the_map_stack_is_imported_only_by_the_map_the_analysis_and_the_audio() -> None:
+    # `soundscraping moments` draws with numpy/scipy/matplotlib/plotly too; the audio commands
+    # compute with numpy/scipy and audio-report draws with matplotlib.
     for module, files in imported_modules("soundscraping").items():
         if distributions(module) & MAP:
-            assert outside_the_map(files) - analysis_files(files) == set(), (module, files)
+            assert files - command_files(files) == set(), (module, files)
 
 
 def test_the_analysis_stack_is_imported_only_by_the_analysis() -> None:
@@ -97,6 +108,20 @@ def test_the_analysis_stack_is_imported_only_by_the_analysis() -> None:
         assert files == analysis_files(files), (module, files)
 
 
+def test_the_audio_stack_is_imported_only_by_the_audio() -> None:
+    importers = {module: files for module, files in imported_modules("soundscraping").items()
+                 if distributions(module) & (AUDIO - MAP)}
+    assert set(importers) == {"essentia", "soundfile"}
+    for module, files in importers.items():
+        assert files == audio_files(files), (module, files)
+
+
+def test_every_audio_import_is_declared() -> None:
+    undeclared = {module: sorted(files) for module, files in imported_modules("soundscraping/audio").items()
+                  if not distributions(module) & (CRAWLER | AUDIO)}
+    assert undeclared == {}
+
+
 def test_every_analysis_import_is_declared() -> None:
     declared = CRAWLER | MAP | ANALYSIS
     undeclared = {module: sorted(files) for module, files in imported_modules("soundscraping/analysis").items()
@@ -105,17 +130,24 @@ def test_every_analysis_import_is_declared() -> None:
 
 
 def test_every_import_of_tests_and_scripts_is_declared() -> None:
-    declared = CRAWLER | MAP | ANALYSIS | DEV
+    declared = CRAWLER | MAP | ANALYSIS | AUDIO | DEV
     found = {**imported_modules("tests"), **imported_modules("scripts")}
     undeclared = {module: sorted(files) for module, files in found.items() if not distributions(module) & declared}
     assert undeclared == {}
 
 
 def test_the_replicas_need_only_dev_dependencies() -> None:
-    """The replicas are test tooling: what they import is in the dev extra."""
+    """The replicas are test tooling: what they import is in the dev extra
+    (the audio replica synthesises previews and stems with the audio extra)."""
     found = imported_modules("replicas")
     assert found, "replicas/ imports no third-party package?"
-    undeclared = {module: sorted(files) for module, files in found.items() if not distributions(module) & DEV}
+
+    def allowed(files: set[str]) -> set[str]:
+        audio_only = all(f.startswith("replicas/audio/") for f in files)
+        return DEV | AUDIO if audio_only else DEV
+
+    undeclared = {module: sorted(files) for module, files in found.items()
+                  if not distributions(module) & allowed(files)}
     assert undeclared == {}
 
 
@@ -133,6 +165,10 @@ def test_map_modules_are_the_map_extra() -> None:
 
 def test_analysis_modules_are_the_analysis_extra() -> None:
     assert set().union(*(distributions(m) for m in ANALYSIS_MODULES)) == ANALYSIS
+
+
+def test_audio_modules_are_the_audio_extra() -> None:
+    assert set().union(*(distributions(m) for m in AUDIO_MODULES)) == AUDIO
 
 
 def run_without(modules: list[str], argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -159,6 +195,16 @@ def test_sentiment_command_without_the_extra_says_what_to_install() -> None:
         "pip install -e '.[analysis]' in the checkout, or `make install` (lingua not installed)"]
 
 
+def test_audio_commands_without_the_extra_say_what_to_install() -> None:
+    for command in ("audio-features", "cmt-postprocess"):  # audio-report needs only matplotlib
+        result = run_without(["essentia"], [command, "--database-url", "sqlite:///nowhere.db"])
+        assert result.returncode == 2, (command, result.stderr)
+        assert result.stderr.splitlines() == [
+            f"soundscraping {command}: error: soundscraping {command} needs the 'audio' extra (essentia, soundfile; "
+            "audio-report also matplotlib): pip install -e '.[audio]' in the checkout, or `make install` "
+            "(import of essentia halted; None in sys.modules)"], command
+
+
 def pulled_in_by(lock: str, name: str) -> list[str]:
     """What a lock's ``# via`` annotation names for one pin."""
     text = (REPO / lock).read_text(encoding="utf-8")
@@ -179,12 +225,12 @@ def locked(lock: str) -> dict[str, str]:
 
 def test_locks_pin_everything_declared_with_one_version() -> None:
     crawler, everything = locked("requirements.txt"), locked("requirements-dev.txt")
-    assert CRAWLER <= crawler.keys() and CRAWLER | MAP | ANALYSIS | DEV <= everything.keys()
+    assert CRAWLER <= crawler.keys() and CRAWLER | MAP | ANALYSIS | AUDIO | DEV <= everything.keys()
     # A package an extra declares may sit in the crawler lock only when a crawler
     # package pulls it in (cryptography comes with Scrapy's pyOpenSSL, lxml with Scrapy).
-    leaked = {name for name in (MAP | ANALYSIS | DEV) - CRAWLER & crawler.keys()
+    leaked = {name for name in (MAP | ANALYSIS | AUDIO | DEV) - CRAWLER & crawler.keys()
               if not set(pulled_in_by("requirements.txt", name)) - {"-c requirements-dev.txt"}}
-    assert not leaked, f"the crawler lock holds the map or analysis stack or dev tooling: {sorted(leaked)}"
+    assert not leaked, f"the crawler lock holds the map, analysis or audio stack or dev tooling: {sorted(leaked)}"
     assert {name: v for name, v in crawler.items() if everything.get(name) != v} == {}
 
 

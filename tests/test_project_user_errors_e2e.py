@@ -63,10 +63,14 @@ def test_each_spider_declares_its_arguments_once() -> None:
     assert CambridgeForumSpider(forums="12;7").fids == [12, 7]
     assert BeatportTracksSpider(track_ids="3 4", limit="2").track_ids == [3, 4]
     with pytest.raises(SpiderArgumentError, match=r"beatport_tracks has no argument 'tracks' "
-                                                  r"\(valid arguments: track_ids, query, limit\)"):
+                                                  r"\(valid arguments: track_ids, query, limit, previews\)"):
         BeatportTracksSpider(tracks="1")
     with pytest.raises(SpiderArgumentError, match="must be at least 1"):
         BeatportTracksSpider(limit="0")
+    assert BeatportTracksSpider(previews="True").previews is True
+    assert BeatportTracksSpider(previews="no").previews is BeatportTracksSpider().previews is False
+    with pytest.raises(SpiderArgumentError, match=r"beatport_tracks: bad -a previews=maybe: must be true or false"):
+        BeatportTracksSpider(previews="maybe")
 
 
 def test_artists_file_lines_and_comments(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 from soundscraping import items
 from soundscraping.storage import HISTORY, TABLES
 from soundscraping.storage.analysis_queries import MOMENTS, SENTIMENT
+from soundscraping.storage.audio_queries import AUDIO_FEATURES, CMT_POSTPROCESS_TABLES
 
 MEDIA_FIELDS = ("file_urls", "files")
 ROW_ITEMS = [cls for _, cls in inspect.getmembers(items, inspect.isclass)
@@ -36,8 +37,10 @@ def test_item_fields_are_its_table_columns(cls: type) -> None:
 def test_every_table_but_the_derived_ones_has_an_item() -> None:
     # media_files rows are written by the store pipeline from an item's
     # "files"; history tables from their source table's rows (HISTORY); the
-    # analysis tables by `soundscraping sentiment`/`moments`, not by a crawl.
-    derived = {"media_files", SENTIMENT, MOMENTS} | {target for target, _ in HISTORY.values()}
+    # analysis tables by `soundscraping sentiment`/`moments` and the audio ones
+    # by `audio-features`/`cmt-postprocess`, not by a crawl.
+    derived = ({"media_files", SENTIMENT, MOMENTS, AUDIO_FEATURES, *CMT_POSTPROCESS_TABLES}
+               | {target for target, _ in HISTORY.values()})
     without_item = set(TABLES) - {cls.table for cls in ROW_ITEMS}
     assert without_item <= derived, without_item
 

@@ -3,7 +3,7 @@ browser pointed at it).
 
     python -m replicas.beatport --challenge --latency-ms 50
 
-Prints ONE JSON line {"url": <www base>, "media": <image CDN base>,
+Prints ONE JSON line {"url": <www base>, "media": <image CDN base>, "samples": <preview CDN base>,
 "tracks": <catalogue size>, "build_id": ...} to stdout, then serves until
 SIGTERM/SIGINT.  Nothing else is written to stdout.
 """
@@ -38,6 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=0)
     s.add_argument("--media-port", type=int, default=0)
+    s.add_argument("--samples-port", type=int, default=0)
+    s.add_argument("--preview-seconds", type=float, default=120.0, help="length of the synthesised previews")
     return p.parse_args(argv)
 
 
@@ -47,11 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     quirks = Quirks(challenge=args.challenge, challenge_after=args.challenge_after,
                     challenge_passable=not args.unpassable, clearance_ttl=args.clearance_ttl,
                     parens_403=not args.no_parens_403, block_bot_user_agents=not args.allow_bot_user_agents,
-                    latency_ms=args.latency_ms, rate_limit=args.rate_limit, https=args.https)
+                    latency_ms=args.latency_ms, rate_limit=args.rate_limit, https=args.https,
+                    preview_seconds=args.preview_seconds)
     replica = BeatportReplica(catalogue, quirks, host=args.host,
-                              ports={"www": args.port, "media": args.media_port})
+                              ports={"www": args.port, "media": args.media_port,
+                                                                   "samples": args.samples_port})
     urls = replica.start()
-    info = {"url": urls["www"], "media": urls["media"], "tracks": len(catalogue.tracks),
+    info = {"url": urls["www"], "media": urls["media"], "samples": urls["samples"], "tracks": len(catalogue.tracks),
             "build_id": quirks.build_id}
     if replica.ca_file:  # --https: the test CA a client must trust
         info["ca_file"] = replica.ca_file

@@ -92,6 +92,9 @@ class Quirks:
     # (max requests, window seconds): above it 429 with Retry-After.
     rate_limit: tuple[int, float] | None = None
     build_id: str = BUILD_ID
+    # Length of the synthesised previews (the real ones are 2 minutes; tests
+    # use shorter ones to stay fast).
+    preview_seconds: float = 120.0
 
 
 class Stats(_Stats):
@@ -212,14 +215,16 @@ class BeatportReplica:
         self.stats = Stats(queries=[], challenges_served=0, challenges_passed=0, challenges_failed=0,
                            challenge_user_agents=[], clearance_accepted=0, clearance_ua_mismatch=0,
                            clearance_expired=0, page_user_agents={})
-        self.urls: dict[str, str] = {"www": "https://www.beatport.com", "media": "https://geo-media.beatport.com"}
+        self.urls: dict[str, str] = {"www": "https://www.beatport.com", "media": "https://geo-media.beatport.com",
+                                     "samples": "https://geo-samples.beatport.com"}
         self._signer = Signer()
         self._clearances: dict[str, tuple[str, float]] = {}  # token -> (user agent, expires)
         self._pages_served = 0
         self._rate: deque[float] = deque()
         self._images: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
-        self.apps = {"www": self._www_app(), "media": self._media_app()}
+        self._previews: OrderedDict[str, bytes] = OrderedDict()
+        self.apps = {"www": self._www_app(), "media": self._media_app(), "samples": self._samples_app()}
         self.ca: TestCA | None = TestCA() if self.quirks.https else None
         self.tls: TLSGate | None = TLSGate(self.ca, self.stats) if self.ca is not None else None
         self._thread = AppThread(self.apps, host=host, ports=ports,
@@ -230,7 +235,7 @@ class BeatportReplica:
         urls = self._thread.start()
         assert isinstance(urls, dict)
         self.urls = dict(urls)
-        self.catalogue.bind(self.urls["media"])
+        self.catalogue.bind(self.urls["media"], self.urls["samples"])
         return dict(self.urls)
 
     def stop(self) -> None:
@@ -639,3 +644,41 @@ class BeatportReplica:
         return web.Response(body=body, headers={
             "Content-Type": "image/png" if ext == "png" else "image/jpeg", "Cache-Control": "max-age=31536000",
             "Server": "nginx", "Access-Control-Allow-Origin": "*"})
+
+    # -- previews (geo-samples) ------------------------------------------------------------------
+    def _samples_app(self) -> web.Application:
+        app = web.Application(middlewares=[self.stats.count_status])
+        app.router.add_get("/track/{name}", self._preview, name="preview")
+        return app
+
+    def preview_clip(self, track: Track) -> Any:
+        """The synthesised preview's ``Clip`` (tempo and key are the truth the
+        audio tests check against).  numpy/lameenc are imported only here."""
+        from replicas.audio.synth import Clip
+
+        bpm, tonic, scale = self.catalogue.preview_truth(track)
+        return Clip(bpm=bpm, tonic=tonic, scale=scale, seconds=self.quirks.preview_seconds, seed=track.id)
+
+    async def _preview(self, request: web.Request) -> web.Response:
+        """``/track/{uuid}.LOFI.mp3``: the track's preview, synthesised in its
+        bpm and key (see replicas.audio.synth); unknown uuid 404 [I: the
+        real CDN's answer to an unknown uuid is not documented; 404 is the
+        stricter case for a client]."""
+        self.stats.incr("previews")
+        m = re.fullmatch(r"([0-9a-f-]{36})\.LOFI\.mp3", request.match_info["name"])
+        track = self.catalogue.by_sample_uuid(m.group(1)) if m else None
+        if track is None:
+            raise web.HTTPNotFound()
+        with self._lock:
+            body = self._previews.get(track.sample_uuid)
+        if body is None:
+            from replicas.audio.synth import clip_mp3
+
+            body = await asyncio.to_thread(clip_mp3, self.preview_clip(track))
+            with self._lock:
+                self._previews[track.sample_uuid] = body
+                while len(self._previews) > 64:
+                    self._previews.popitem(last=False)
+        return web.Response(body=body, headers={"Content-Type": "audio/mpeg", "Accept-Ranges": "bytes",
+                                                "Cache-Control": "max-age=31536000", "Server": "nginx",
+                                                "Access-Control-Allow-Origin": "*"})

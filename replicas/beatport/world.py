@@ -342,13 +342,31 @@ class Catalogue:
     artists: dict[str, Artist] = field(default_factory=dict)
     labels: dict[str, Label] = field(default_factory=dict)
     media_url: str = REAL_MEDIA
+    samples_url: str = REAL_SAMPLES
     _index: dict[str, set[int]] = field(default_factory=dict)
     _doc_tokens: dict[int, set[str]] = field(default_factory=dict)
     _idf: dict[str, float] = field(default_factory=dict)
 
-    def bind(self, media_url: str) -> None:
-        """Image URLs point at ``media_url`` from now on."""
+    def bind(self, media_url: str, samples_url: str | None = None) -> None:
+        """Image URLs point at ``media_url`` (previews at ``samples_url``) from now on."""
         self.media_url = media_url.rstrip("/")
+        if samples_url:
+            self.samples_url = samples_url.rstrip("/")
+
+    def by_sample_uuid(self, uuid_: str) -> Track | None:
+        if not hasattr(self, "_samples"):
+            self._samples = {t.sample_uuid: t for t in self.tracks.values()}
+        return self._samples.get(uuid_)
+
+    @staticmethod
+    def preview_truth(t: Track) -> tuple[int, str, str]:
+        """(bpm, tonic, scale) the track's synthesised preview is played in:
+        its own bpm and key, or a seeded stand-in when the catalogue has none."""
+        rng = _rng("preview", t.id)
+        bpm = t.bpm or rng.randrange(110, 150)
+        name = KEYS[t.key_id][0] if t.key_id is not None else KEYS[rng.randrange(1, 25)][0]
+        tonic, scale = name.split(" ")
+        return bpm, tonic, scale.lower()
 
     # -- lookups -----------------------------------------------------------------------
     def works(self) -> dict[str, list[Track]]:
@@ -472,7 +490,7 @@ class Catalogue:
                         "slug": r.slug},
             "remixers": [self._artist(a) for a in t.remixers],
             "sale_type": {"id": 1, "name": "purchase", "url": f"{API}/auxiliary/sale-types/1/"},
-            "sample_url": f"{REAL_SAMPLES}/track/{t.sample_uuid}.LOFI.mp3",
+            "sample_url": f"{self.samples_url}/track/{t.sample_uuid}.LOFI.mp3",
             "sample_start_ms": t.sample_start_ms, "sample_end_ms": t.sample_start_ms + 120000,
             "slug": t.slug, "sub_genre": sub, "url": f"{API}/catalog/tracks/{t.id}/", "is_hype": t.id % 11 == 0,
         }

@@ -26,14 +26,14 @@ EXTRA_MISSING = ("needs the 'analysis' extra (vaderSentiment, lingua-language-de
                  "pip install -e '.[analysis]' in the checkout, or `make install`")
 
 
-def _database_argument(parser: argparse.ArgumentParser) -> None:
+def database_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", default=None,
                         help="database (default: the DATABASE_URL setting/env var, "
                              "sqlite:///data/soundscraping.sqlite3)")
 
 
 def add_sentiment_arguments(parser: argparse.ArgumentParser) -> None:
-    _database_argument(parser)
+    database_argument(parser)
     parser.add_argument("--batch-size", type=int, default=5000, metavar="N",
                         help="comments scored and committed per transaction (default 5000)")
     parser.add_argument("--limit", type=int, default=None, metavar="N",
@@ -57,12 +57,13 @@ def add_moments_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prominence", type=float, default=moments.PROMINENCE, metavar="RATE",
                         help="how far a peak must rise above its surroundings, in track-average rates "
                              f"(default {moments.PROMINENCE})")
-    _database_argument(parser)
+    database_argument(parser)
 
 
-def _run(args: argparse.Namespace, prog: str, work: Callable[[Database, argparse.Namespace], int]) -> int:
-    """Open the database, run ``work``; mistakes and database errors become
-    one stderr line and exit 2."""
+def run_with_database(args: argparse.Namespace, prog: str, work: Callable[[Database, argparse.Namespace], int],
+                      extra_missing: str = EXTRA_MISSING) -> int:
+    """Open the database, run ``work``; mistakes, a missing extra and
+    database errors become one stderr line and exit 2."""
     import psycopg2
 
     if not logging.getLogger().handlers:
@@ -77,7 +78,7 @@ def _run(args: argparse.Namespace, prog: str, work: Callable[[Database, argparse
         finally:
             db.close()
     except ImportError as exc:
-        print(f"{prog}: error: {prog} {EXTRA_MISSING} ({exc})", file=sys.stderr)
+        print(f"{prog}: error: {prog} {extra_missing} ({exc})", file=sys.stderr)
         return 2
     except (StorageError, ValueError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
@@ -88,7 +89,7 @@ def _run(args: argparse.Namespace, prog: str, work: Callable[[Database, argparse
         return 2
 
 
-def _now() -> str:
+def utc_now_text() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -98,7 +99,7 @@ def run_sentiment_cli(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         print("soundscraping sentiment: error: --batch-size must be at least 1", file=sys.stderr)
         return 2
-    return _run(args, "soundscraping sentiment", score_comments)
+    return run_with_database(args, "soundscraping sentiment", score_comments)
 
 
 def score_comments(db: Database, args: argparse.Namespace) -> int:
@@ -119,7 +120,7 @@ def score_comments(db: Database, args: argparse.Namespace) -> int:
             if not page:
                 break
             scores = model.score_many([body for _, body in page])
-            now = _now()
+            now = utc_now_text()
             rows: list[Values] = [(cid, s.compound, s.label, s.language, model.version, now)
                                   for (cid, _), s in zip(page, scores, strict=True)]
             queries.write_sentiment(db, rows)
@@ -144,7 +145,7 @@ def run_moments_cli(args: argparse.Namespace) -> int:
     if args.bandwidth <= 0 or args.prominence <= 0:
         print("soundscraping moments: error: --bandwidth and --prominence must be positive", file=sys.stderr)
         return 2
-    return _run(args, "soundscraping moments", moments_command)
+    return run_with_database(args, "soundscraping moments", moments_command)
 
 
 def _model_version() -> str:
@@ -179,7 +180,7 @@ def moments_command(db: Database, args: argparse.Namespace) -> int:
     for first in range(0, len(tracks), batch):
         chunk = tracks[first:first + batch]
         comments = queries.timed_comments(db, [t for t, _ in chunk], version)
-        now = _now()
+        now = utc_now_text()
         rows = {t: _moment_rows(t, find_moments(comments[t], duration, **options), version, now)
                 for t, duration in chunk}
         queries.replace_moments(db, rows)
@@ -198,7 +199,7 @@ def draw_track(db: Database, args: argparse.Namespace, version: str, options: di
         raise ValueError(f"no track {args.track_id} in {mask_url(db.url)} (crawl it first)")
     comments = queries.timed_comments(db, [track.id], version)[track.id]
     found = find_moments(comments, track.duration_ms, **options)
-    queries.replace_moments(db, {track.id: _moment_rows(track.id, found, version, _now())})
+    queries.replace_moments(db, {track.id: _moment_rows(track.id, found, version, utc_now_text())})
     density = comment_density([c[0] for c in comments], track.duration_ms, options["bandwidth_s"])
     waveform = load_waveform(db, track.id, args.files_store)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,10 @@
 - ``-a track_ids=1,2``: those SoundCloud tracks, whatever their state;
 - ``-a query="Artist - Title"``: an ad-hoc lookup (a match is stored in
   ``beatport_tracks`` without a SoundCloud id; nothing in beatport_matches);
-- ``-a limit=N``: at most N tracks this run.
+- ``-a limit=N``: at most N tracks this run;
+- ``-a previews=true``: also store each matched track's 2-minute preview MP3
+  (``sample_url``) through the media pipeline (``media_files`` role
+  ``preview``), for ``soundscraping audio-features``.
 
 Per track the cleaned title is searched on ``/search/tracks`` (a second,
 title-only search when the first finds nothing acceptable), the candidates
@@ -49,7 +52,7 @@ from soundscraping.sites.beatport.parsers import (
     track_item,
     track_url,
 )
-from soundscraping.spider_args import Arg, ArgSpec, integer, numbers
+from soundscraping.spider_args import Arg, ArgSpec, boolean, integer, numbers
 from soundscraping.spiders.base import SoundscrapingSpider
 from soundscraping.storage import StorageError, connected, tracks_by_id, tracks_to_match
 from soundscraping.timestamps import utc_now, utc_timestamp
@@ -91,10 +94,12 @@ class BeatportTracksSpider(SoundscrapingSpider):
         Arg("track_ids", "ID,ID,...", numbers, []),
         Arg("query", "TEXT", lambda text: text.strip() or None, attr="query_text"),
         Arg("limit", "N", integer(minimum=1)),
+        Arg("previews", "true|false", boolean, False),
     ))
     track_ids: list[int]
     query_text: str | None
     limit: int | None
+    previews: bool
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -265,6 +270,11 @@ class BeatportTracksSpider(SoundscrapingSpider):
         self.pages.done.add(beatport_id)
         if not waiting:
             return
+        if self.previews:
+            if item.sample_url:
+                item.file_urls.append(item.sample_url)
+            else:
+                self.count("soundscraping/beatport/no_preview")
         best = max(waiting, key=lambda w: w.match.score)
         item.soundcloud_track_id = best.target.soundcloud_track_id
         item.match_score = best.match.score

@@ -2,7 +2,8 @@
 SQLite (``sql``), the connection that writes batched idempotent upserts
 (``database``), the named queries spiders and commands run (``queries``;
 the interaction graph's, for the graph crawl and the community map, in
-``graph_queries``; ``analysis_queries`` for ``soundscraping sentiment``/``moments``) and the
+``graph_queries``; ``analysis_queries`` for ``soundscraping sentiment``/``moments``;
+``audio_queries`` for the audio commands) and the
 ordered schema migrations (``migrations``).
 
 The names other modules use are importable from here as before

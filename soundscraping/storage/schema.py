@@ -126,7 +126,7 @@ TABLES: dict[str, Table] = {
                 "id:bigint soundcloud_track_id:bigint url:text name:text mix_name:text bpm:int key_name:text "
                 "camelot:text genre:text sub_genre:text publish_date:date label:text catalog_number:text isrc:text "
                 "artists:text[] remixers:text[] length_ms:bigint waveform_url:text artwork_url:text "
-                "match_score:float scraped_at:timestamp"
+                "match_score:float scraped_at:timestamp sample_url:text sample_start_ms:bigint sample_end_ms:bigint"
             ),
             indexes=(("soundcloud_track_id",),),
         ),
@@ -172,8 +172,49 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "media_files", ("url",),
-            cols("url:text path:text checksum:text owner_table:text owner_id:text stored_at:timestamp"),
+            # role: what the file is to its owner (preview, waveform, artwork...;
+            # schema migration 6), named by the item's FILE_ROLES.
+            cols("url:text path:text checksum:text owner_table:text owner_id:text stored_at:timestamp role:text"),
             indexes=(("owner_table", "owner_id"),),
+        ),
+        Table(
+            # Stems read from a Cambridge-MT song's stored multitrack ZIPs
+            # (schema migration 7, `soundscraping cmt-postprocess`).
+            "cmt_stems", ("artist", "title", "file_name"),
+            cols("artist:text title:text file_name:text zip_path:text instrument_group:text channels:int "
+                 "sample_rate:int duration_s:float peak_dbfs:float rms_dbfs:float processor_version:text "
+                 "processed_at:timestamp"),
+        ),
+        Table(
+            # A forum mix or library preview aligned to its song's summed stems.
+            "cmt_mix_alignment", ("mix_url",),
+            cols("mix_url:text artist:text title:text source:text path:text offset_ms:float confidence:float "
+                 "gain_db:float aligned:bool flag:text processor_version:text processed_at:timestamp"),
+            indexes=(("artist", "title"),),
+        ),
+        Table(
+            # Loudness-normalised (-15 LUFS) features of each stem and mix.
+            "cmt_audio_features", ("kind", "artist", "title", "name"),
+            cols("kind:text artist:text title:text name:text loudness_lufs:float normalise_gain_db:float "
+                 "rms_dbfs:float crest_factor_db:float dynamic_range_lu:float spectral_centroid_hz:float "
+                 "spectral_rolloff_hz:float spectral_bandwidth_hz:float spectral_flatness:float "
+                 "spectral_flux:float mfcc_means:text stereo_width:float imbalance_db:float "
+                 "mid_side_ratio_db:float hnr_db:float processor_version:text processed_at:timestamp"),
+        ),
+        Table(
+            # Songs post-processed, by processor version (resumable), or skipped and why.
+            "cmt_postprocessed", ("artist", "title"),
+            cols("artist:text title:text status:text stems:int mixes:int detail:text processor_version:text "
+                 "processed_at:timestamp"),
+        ),
+        Table(
+            # Tempo, key and loudness of a stored audio file (schema migration
+            # 6), by `soundscraping audio-features`; re-analysed when the
+            # analyser version changes.
+            "audio_features", ("source_table", "source_id"),
+            cols("source_table:text source_id:text media_url:text path:text bpm:float bpm_confidence:float "
+                 "key:text scale:text key_strength:float loudness_lufs:float loudness_range_lu:float "
+                 "duration_s:float error:text analyser:text analyser_version:text analysed_at:timestamp"),
         ),
     )
 }

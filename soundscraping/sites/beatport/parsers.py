@@ -180,7 +180,18 @@ def image_url(image: Any, size: tuple[int, int], base_url: str | None = None) ->
         url = uri
     else:
         return None
+    return _absolute(url, base_url)
+
+
+def _absolute(url: str, base_url: str | None) -> str:
     return urljoin(base_url, url) if base_url and not url.startswith(("http://", "https://")) else url
+
+
+def _sample_url(value: Any, base_url: str | None) -> str | None:
+    """The preview MP3's URL (absolute), or None when the track has none."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return _absolute(value.strip(), base_url)
 
 
 def camelot(key: Any) -> str | None:
@@ -253,6 +264,8 @@ def track_item(track: dict[str, Any], *, url: str | None, base_url: str | None =
         artists=_names(track.get("artists")), remixers=_names(track.get("remixers")),
         length_ms=length_ms(track.get("length_ms")) or length_ms(track.get("length")),
         waveform_url=waveform, artwork_url=artwork, match_score=match_score, scraped_at=scraped_at,
+        sample_url=_sample_url(track.get("sample_url"), base_url),
+        sample_start_ms=_int(track.get("sample_start_ms")), sample_end_ms=_int(track.get("sample_end_ms")),
     )
     item.file_urls = [u for u in (waveform, artwork) if u]
     return item
