@@ -26,11 +26,6 @@ def decode_cfemail(hexstr: str) -> str:
     return bytes(b ^ key for b in data[1:]).decode("utf-8", "replace")
 
 
-def encode_cfemail(text: str, key: int = 0x5A) -> str:
-    """The inverse of ``decode_cfemail`` (used by the replica and tests)."""
-    return f"{key:02x}" + "".join(f"{b ^ key:02x}" for b in text.encode("utf-8"))
-
-
 def node_text(node: Any) -> str:
     """Visible text of an element (a parsel Selector or an lxml element): HTML
     whitespace rules, ``<br>`` and block elements as line breaks, Cloudflare
