@@ -67,6 +67,14 @@ def mask_url(url: str) -> str:
     return url
 
 
+def complete_rows(table: Table, rows: list[Values]) -> list[Values]:
+    """Rows of a crawled table written outside a crawl (a command, a test) may
+    leave out the trailing ``crawl_run_id``: it is NULL then."""
+    if table.crawled and rows and len(rows[0]) == len(table.columns) - 1:
+        return [(*row, None) for row in rows]
+    return rows
+
+
 class Database:
     """A connection to the dataset: ``ensure_schema()`` once, then ``write()``
     batches.  Not thread-safe by itself; the store pipeline serialises calls.
@@ -117,8 +125,8 @@ class Database:
         raise NotImplementedError
 
     def write(self, batch: Mapping[str, list[Values]]) -> None:
-        """Upsert every table's rows (value tuples in column order) in one
-        transaction."""
+        """Upsert every table's rows (value tuples in column order; see
+        ``complete_rows``) in one transaction."""
         raise NotImplementedError
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -179,7 +187,9 @@ class PostgresDatabase(Database):
                 for name, rows in batch.items():
                     if rows:
                         # psycopg2 adapts lists to ARRAY and ISO strings to TIMESTAMPTZ.
-                        execute_values(cur, upsert_sql(TABLES[name], self.dialect), rows, page_size=1000)
+                        table = TABLES[name]
+                        execute_values(cur, upsert_sql(table, self.dialect), complete_rows(table, rows),
+                                       page_size=1000)
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             self.close()
             raise StorageError(f"database write failed: {str(exc).strip().splitlines()[0]}") from exc
@@ -262,7 +272,8 @@ class SqliteDatabase(Database):
                 for name, rows in batch.items():
                     if rows:
                         table = TABLES[name]
-                        self.conn.executemany(upsert_sql(table, self.dialect), self._adapt(table, rows))
+                        self.conn.executemany(upsert_sql(table, self.dialect),
+                                              self._adapt(table, complete_rows(table, rows)))
         except sqlite3.OperationalError as exc:
             raise StorageError(f"SQLite write failed: {exc}") from exc
         except sqlite3.Error as exc:
