@@ -8,6 +8,7 @@
 #   make eval-sentiment        sentiment accuracy/macro-F1, plain VADER vs the music model
 #   make eval-stem-names       Cambridge-MT stem naming accuracy (dev / held-out)
 #   make bench-audio           audio-features and cmt-postprocess benchmarks
+#   make bench-export          soundscraping export: the make-bench dataset and 5 M interactions to Parquet
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +17,7 @@ ARTISTS ?=
 SCRAPY_ARGS ?=
 
 .PHONY: install install-crawler lock chromium services crawl test test-fast demo bench bench-resume bench-map bench-graph \
-	eval-sentiment bench-sentiment eval-stem-names bench-audio lint deploy clean
+	eval-sentiment bench-sentiment eval-stem-names bench-audio bench-export lint deploy clean
 
 install: $(VENV)/.installed
 
@@ -103,6 +104,10 @@ eval-stem-names: install
 bench-audio: install
 	$(PY) scripts/bench_audio.py previews
 	$(PY) scripts/bench_audio.py multitrack
+
+# The make-bench dataset (~316,000 rows) and 5 M interactions to Parquet: seconds and peak RSS.
+bench-export: install services
+	$(PY) scripts/bench_export.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -32,7 +32,7 @@ def test_item_fields_are_its_table_columns(cls: type) -> None:
     table = TABLES[cls.table]
     fields = tuple(f.name for f in dataclasses.fields(cls) if f.name not in MEDIA_FIELDS)
     assert table.crawled, f"{cls.table} is written by crawls: its rows carry crawl_run_id"
-    assert fields + ("crawl_run_id",) == table.column_names
+    assert (*fields, "crawl_run_id") == table.column_names
     assert set(table.key) <= set(fields)
 
 

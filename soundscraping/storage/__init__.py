@@ -53,8 +53,8 @@ from soundscraping.storage.sql import add_columns_sql, column_type, create_sql, 
 __all__ = [
     "CRAWL_RUN_ID", "HISTORY", "KINDS", "TABLES", "Column", "Database", "InteractionBlock", "PostgresDatabase", "Row",
     "RowsRejected", "SchemaMismatch", "SchemaOutdated", "SchemaTooNew", "SqliteDatabase", "StorageError", "Table",
-    "Values", "add_columns_sql", "cols", "column_type", "connected", "create_sql", "default_database_url",
-    "crawled", "error_line", "finished_units", "graph_scores", "graph_visits", "history_row", "interaction_blocks",
+    "Values", "add_columns_sql", "cols", "column_type", "connected", "crawled", "create_sql", "default_database_url",
+    "error_line", "finished_units", "graph_scores", "graph_visits", "history_row", "interaction_blocks",
     "interaction_weights", "mask_url", "merge_rows", "merge_values", "tracks_by_id", "tracks_to_match",
     "upsert_sql", "user_names", "visited_accounts",
 ]

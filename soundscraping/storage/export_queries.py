@@ -33,6 +33,7 @@ MEDIA_JOINS: dict[str, str] = {
 # The same files by the URL the owner row stores (one example per URL column).
 MEDIA_URL_JOINS: dict[str, str] = {
     "avatar": "SELECT u.id, m.url, m.path FROM soundcloud_users u JOIN media_files m ON m.owner_url = u.avatar_url",
+    "banner": "SELECT u.id, m.url, m.path FROM soundcloud_users u JOIN media_files m ON m.owner_url = u.banner_url",
     "artwork": "SELECT t.id, m.url, m.path FROM soundcloud_tracks t JOIN media_files m "
                "ON m.owner_url = t.artwork_url",
     "waveform": "SELECT t.id, m.url, m.path FROM soundcloud_tracks t JOIN media_files m "

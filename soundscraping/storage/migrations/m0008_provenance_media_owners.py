@@ -125,10 +125,10 @@ def _backfill(editor: SchemaEditor) -> list[tuple[str, tuple[Any, ...]]]:
 def upgrade(editor: SchemaEditor) -> None:
     editor.create_table(CRAWL_RUNS)
     editor.add_column("soundcloud_tracks", Column("waveform_url", "text"))
-    for name in CRAWLED:
-        editor.add_column(name, Column("crawl_run_id", "bigint"))
     editor.add_column("media_files", Column("owner_key", "text"))
     editor.add_column("media_files", Column("owner_url", "text"))
+    for name in CRAWLED:
+        editor.add_column(name, Column("crawl_run_id", "bigint"))
     editor.sql("UPDATE media_files SET owner_key = owner_id")
     editor.statements += _backfill(editor)
     integer = ("CASE WHEN owner_id ~ '^-?[0-9]{1,18}$' THEN CAST(owner_id AS BIGINT) END"
