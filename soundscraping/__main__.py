@@ -45,6 +45,13 @@ AUDIO_MODULES = ("essentia", "soundfile", "numpy", "scipy", "matplotlib")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["export"]:
+        # The export imports only its own modules: the other commands' stacks
+        # (the map's scipy/scikit-learn, Scrapy) would cost seconds and ~200 MB.
+        from soundscraping.export import cli as export_cli
+
+        return export_cli.run_cli(export_cli.build_parser().parse_args(argv[1:]))
     from soundscraping.analysis import cli as analysis_cli
     from soundscraping.audio import cli as audio_cli
     from soundscraping.export import cli as export_cli
@@ -90,11 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "align each stored forum mix and library preview to the summed stems (cmt_mix_alignment), "
                     "describe stems and mixes (cmt_audio_features); resumable, one song per transaction.")
     audio_cli.add_cmt_arguments(cmt_parser)
-    export_parser = commands.add_parser(
-        "export", help="the dataset as files: Parquet/CSV/JSON lines per table, or the graph (export extra)",
-        description="One file per table (Parquet, CSV or JSON lines, typed from the schema) or the interaction "
-                    "graph (GraphML, edge list), with datacard.md/datacard.json: columns, units, NULL meanings, "
-                    "row counts, crawl runs, terms.")
+    export_parser = commands.add_parser("export", help=export_cli.HELP, description=export_cli.DESCRIPTION)
     export_cli.add_arguments(export_parser)
     args, unknown = parser.parse_known_args(argv)
     if unknown and not (args.command == "map" and map_missing):

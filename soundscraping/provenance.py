@@ -13,12 +13,12 @@ import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from scrapy.settings import BaseSettings, default_settings
+from typing import TYPE_CHECKING, Any
 
 from soundscraping.storage import TABLES, Values, mask_url
-from soundscraping.units import job_id
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 # Setting names whose values are secrets: recorded as "***".
 _SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|ACCESS_KEY|API_KEY|PRIVATE_KEY|CLIENT_ID|"
@@ -51,6 +51,8 @@ def mask_secrets(name: str, value: Any) -> Any:
 def recorded_settings(settings: BaseSettings) -> dict[str, Any]:
     """The settings that shaped the crawl: those the project, the command
     line or the spider set to something other than Scrapy's default."""
+    from scrapy.settings import default_settings
+
     plain = settings.copy_to_dict()
     recorded = {}
     for name in sorted(plain):
@@ -101,6 +103,8 @@ class CrawlRun:
         spider = self.crawler.spider
         spec = getattr(spider, "arguments", None)
         arguments = {a.name: getattr(spider, a.attr or a.name, None) for a in spec.args} if spec else {}
+        from soundscraping.units import job_id
+
         job = job_id(self.crawler) or getattr(spider, "_job", None)
         version, commit = code_version()
         values = {

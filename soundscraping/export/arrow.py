@@ -8,12 +8,14 @@ and lists of strings."""
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from soundscraping.storage import Column, Table
 
@@ -59,6 +61,35 @@ def column_array(column: Column, values: Sequence[Any], dialect: str) -> pa.Arra
     if kind == "text[]" and dialect != "postgresql":
         return pa.array(_lists_from_json(values), target)
     return pa.array(values, target)
+
+
+# How PostgreSQL's CSV (``storage.export_queries.table_csv``) reads before the
+# conversions below: instants as microseconds, dates as days, lists as JSON.
+_CSV_TYPES = {**ARROW_TYPES, "timestamp": pa.int64(), "date": pa.int32(), "text[]": pa.string()}
+
+
+def csv_batches(table: Table, source: io.BufferedReader) -> Iterator[pa.RecordBatch]:
+    """PostgreSQL's CSV of ``table`` as typed batches (the same as
+    ``record_batch`` gives for the same rows), parsed by Arrow as it arrives."""
+    if not source.peek(1):
+        return  # no rows (Arrow refuses an empty CSV)
+    reader = pacsv.open_csv(
+        source,
+        read_options=pacsv.ReadOptions(column_names=list(table.column_names), block_size=4 << 20),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c.name: _CSV_TYPES[c.kind] for c in table.columns}, null_values=[""],
+            strings_can_be_null=True, quoted_strings_can_be_null=False, true_values=["t"], false_values=["f"]))
+    schema = arrow_schema(table)
+    for batch in reader:
+        arrays = []
+        for column, array in zip(table.columns, batch.columns, strict=True):
+            if column.kind in ("timestamp", "date"):
+                array = array.cast(ARROW_TYPES[column.kind])
+            elif column.kind == "text[]":
+                array = pa.array(_lists_from_json(array.to_pylist()), ARROW_TYPES["text[]"])
+            arrays.append(array)
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def record_batch(table: Table, rows: Sequence[tuple[Any, ...]], dialect: str) -> pa.RecordBatch:

@@ -9,7 +9,7 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from soundscraping.storage import TABLES, Database, StorageError, default_database_url, error_line, mask_url
 
@@ -19,8 +19,26 @@ GRAPH_FORMATS = ("graphml", "edgelist")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?Z?)?$")
 
 
+HELP = "the dataset as files: Parquet/CSV/JSON lines per table, or the graph (export extra)"
+DESCRIPTION = ("One file per table (Parquet, CSV or JSON lines, typed from the schema) or the interaction graph "
+               "(GraphML, edge list), with datacard.md/datacard.json: columns, units, NULL meanings, row counts, "
+               "crawl runs, terms.")
+
+
 class UsageError(ValueError):
     """A mistake in the command line; the message is one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """A command-line mistake: one line (no usage block), exit 2."""
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="soundscraping export", description=DESCRIPTION)
+    add_arguments(parser)
+    return parser
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +85,20 @@ def _prepare_out(out: Path) -> None:
         raise UsageError(f"cannot write to --out {out}: {exc.strerror or exc}") from None
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory.  Linux's VmHWM starts at exec;
+    getrusage's maximum would include the parent's size at fork."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def export(args: argparse.Namespace) -> dict[str, Any]:
     """Run the export; returns the data card."""
     from soundscraping.export import datacard, graph, tables
@@ -104,8 +136,8 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
         rows = sum(t["rows"] for t in exported.values())
         what = (f"{graph_info['nodes']:,} nodes, {graph_info['edges']:,} edges" if graph_info
                 else f"{len(exported)} tables, {rows:,} rows")
-        print(f"exported {what} as {fmt} to {args.out} in {time.monotonic() - started:.1f} s "
-              "(data card: datacard.md, datacard.json)", file=sys.stderr)
+        print(f"exported {what} as {fmt} to {args.out} in {time.monotonic() - started:.1f} s, peak RSS "
+              f"{peak_rss_mb():.0f} MB (data card: datacard.md, datacard.json)", file=sys.stderr)
         return card
     finally:
         db.close()

@@ -16,9 +16,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from soundscraping.export.arrow import arrow_schema, record_batch
-from soundscraping.storage import CRAWL_RUN_ID, Database, Table
-from soundscraping.storage.export_queries import table_rows
+from soundscraping.export.arrow import arrow_schema, csv_batches, record_batch
+from soundscraping.storage import CRAWL_RUN_ID, Database, PostgresDatabase, Table
+from soundscraping.storage.export_queries import table_csv, table_rows
 
 FORMATS = ("parquet", "csv", "jsonl")
 _SECONDS = "%Y-%m-%dT%H:%M:%SZ"
@@ -94,14 +94,22 @@ def export_table(db: Database, table: Table, out: Path, fmt: str, since: str | N
     result = Exported(table.name, path.name)
     run_column = table.column_names.index(CRAWL_RUN_ID.name) if table.crawled else None
     writer = _Writer(path, fmt, arrow_schema(table))
+
+    def add(batch: pa.RecordBatch) -> None:
+        writer.write(batch)
+        result.rows += batch.num_rows
+        if run_column is not None:
+            result.crawl_run_ids.update(i for i in pc.unique(batch.column(run_column)).to_pylist() if i is not None)
+
     try:
-        for rows in table_rows(db, table, since, chunk):
-            batch = record_batch(table, rows, db.dialect)
-            writer.write(batch)
-            result.rows += batch.num_rows
-            if run_column is not None:
-                result.crawl_run_ids.update(i for i in pc.unique(batch.column(run_column)).to_pylist()
-                                            if i is not None)
+        if isinstance(db, PostgresDatabase):
+            # COPY's CSV parsed by Arrow: several times faster than a Python tuple per row.
+            with table_csv(db, table, since) as source:
+                for batch in csv_batches(table, source):
+                    add(batch)
+        else:
+            for rows in table_rows(db, table, since, chunk):
+                add(record_batch(table, rows, db.dialect))
     finally:
         writer.close()
     return result

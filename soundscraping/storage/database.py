@@ -5,8 +5,10 @@ half-written rows; the schema built and checked by the migrations."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -211,11 +213,48 @@ class PostgresDatabase(Database):
                 # Streamed reads are the big aggregations: let a GROUP BY hash
                 # in memory instead of spilling to disk.
                 cur.execute("SET LOCAL work_mem = '256MB'")
+                # ...and they read the whole result: plan for all rows, not
+                # for the first 10% (a cursor's default favours index scans
+                # that visit the heap in random order).
+                cur.execute("SET LOCAL cursor_tuple_fraction = 1.0")
             with self.conn.cursor(name="soundscraping_stream") as cur:
                 cur.itersize = chunk
                 cur.execute(sql, params)
                 while rows := cur.fetchmany(chunk):
                     yield rows
+
+    @contextlib.contextmanager
+    def copy_csv(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[io.BufferedReader]:
+        """The rows of a read-only SELECT as CSV (``COPY ... TO STDOUT``: NULL
+        unquoted-empty, an empty string ``""``), read from the file this
+        yields while the server writes them (a pipe fed by a worker thread:
+        memory holds a pipe's worth, whatever the result's size)."""
+        if self.conn is None or self.conn.closed:
+            self.connect()
+        with self.conn.cursor() as cur:
+            query = cur.mogrify(sql, params).decode()
+        read_fd, write_fd = os.pipe()
+        failure: list[BaseException] = []
+
+        def produce() -> None:
+            with open(write_fd, "wb") as sink, self.conn.cursor() as cur:
+                try:
+                    cur.execute("SET LOCAL work_mem = '256MB'")
+                    cur.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", sink, size=1 << 20)
+                except BaseException as exc:  # noqa: BLE001 - handed to the reader's thread
+                    failure.append(exc)
+
+        worker = threading.Thread(target=produce, name="soundscraping-copy", daemon=True)
+        reader = open(read_fd, "rb")  # closed below, before the worker is joined
+        worker.start()
+        try:
+            yield reader
+        finally:
+            reader.close()  # an unfinished read: the worker's next write fails and it stops
+            worker.join()
+            self.conn.rollback()
+        if failure and not isinstance(failure[0], BrokenPipeError):
+            raise failure[0]
 
     def close(self) -> None:
         if self.conn is not None:

@@ -7,10 +7,12 @@ runs, and the documented JOINs between the owner tables and ``media_files``.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
-from soundscraping.storage.database import Database
+from soundscraping.storage.database import Database, PostgresDatabase
 from soundscraping.storage.graph_queries import KINDS
 from soundscraping.storage.schema import CRAWL_RUN_ID, TABLES, Column, Table
 
@@ -41,11 +43,13 @@ MEDIA_URL_JOINS: dict[str, str] = {
 }
 
 
-def _pg_column(column: Column) -> str:
+def _pg_column(column: Column, lists_as_json: bool = False) -> str:
     if column.kind == "timestamp":
         return f"CAST(EXTRACT(EPOCH FROM {column.name}) * 1000000 AS BIGINT)"
     if column.kind == "date":
         return f"{column.name} - DATE '1970-01-01'"
+    if column.kind == "text[]" and lists_as_json:
+        return f"CAST(array_to_json({column.name}) AS TEXT)"
     return column.name
 
 
@@ -74,17 +78,29 @@ def since_filter(table: Table) -> str | None:
     return f"{stamps[-1]} >= %s" if stamps else None
 
 
+def _select(table: Table, dialect: str, since: str | None, lists_as_json: bool = False
+            ) -> tuple[str, tuple[Any, ...]]:
+    select = ", ".join(_pg_column(c, lists_as_json) for c in table.columns) if dialect == "postgresql" else \
+        ", ".join(table.column_names)
+    where: str = ""
+    params: tuple[Any, ...] = ()
+    if since is not None and (clause := since_filter(table)) is not None:
+        where, params = f" WHERE {clause}", (since,)
+    return f"SELECT {select} FROM {table.name}{where} ORDER BY {_order(table, dialect)}", params
+
+
 def table_rows(db: Database, table: Table, since: str | None = None, chunk: int = 100_000
                ) -> Iterator[list[tuple[Any, ...]]]:
     """``table``'s rows (every column, in order), in key order, streamed in
     lists of ``chunk``."""
-    select = ", ".join(_pg_column(c) for c in table.columns) if db.dialect == "postgresql" else \
-        ", ".join(table.column_names)
-    where, params = "", ()
-    if since is not None and (clause := since_filter(table)) is not None:
-        where, params = f" WHERE {clause}", (since,)
-    sql = f"SELECT {select} FROM {table.name}{where} ORDER BY {_order(table, db.dialect)}"
-    yield from db.stream(sql, params, chunk)
+    yield from db.stream(*_select(table, db.dialect, since), chunk)
+
+
+def table_csv(db: PostgresDatabase, table: Table, since: str | None = None
+              ) -> AbstractContextManager[io.BufferedReader]:
+    """``table_rows`` as PostgreSQL's CSV (lists as JSON arrays), read while
+    the server writes it: no Python object per value."""
+    return db.copy_csv(*_select(table, db.dialect, since, lists_as_json=True))
 
 
 def row_count(db: Database, table: str) -> int:
