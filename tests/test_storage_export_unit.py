@@ -148,3 +148,11 @@ def test_recorded_settings_mask_secrets_and_keep_what_shaped_the_crawl() -> None
     assert recorded["DOWNLOAD_DELAY"] == 3 and recorded["FILES_STORE"] == "s3://bucket/prefix/"
     assert "ITEM_PIPELINES" in recorded
     assert "DNSCACHE_ENABLED" not in recorded, "Scrapy's untouched defaults are left out"
+
+
+def test_the_data_dictionary_notes_name_real_columns() -> None:
+    """A note about a column that was renamed or dropped would describe nothing."""
+    from soundscraping.storage.schema import _NULLS, TABLE_DOCS
+
+    assert set(TABLE_DOCS) == set(TABLES)
+    assert {(t, c) for t, c in _NULLS} <= {(t.name, c) for t in TABLES.values() for c in t.column_names}

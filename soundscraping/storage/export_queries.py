@@ -8,7 +8,7 @@ runs, and the documented JOINs between the owner tables and ``media_files``.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -103,10 +103,6 @@ def table_csv(db: PostgresDatabase, table: Table, since: str | None = None
     return db.copy_csv(*_select(table, db.dialect, since, lists_as_json=True))
 
 
-def row_count(db: Database, table: str) -> int:
-    return int(db.query(f"SELECT count(*) FROM {TABLES[table].name}")[0][0])
-
-
 def crawl_runs(db: Database, ids: list[int]) -> list[dict[str, Any]]:
     """The crawl_runs rows of ``ids`` (oldest first), as dicts."""
     if not ids:
@@ -148,7 +144,3 @@ def graph_nodes(db: Database, since: str | None = None, chunk: int = 100_000
         f"soundcloud_interactions{where} UNION SELECT target_user_id FROM soundcloud_interactions{where}) n "
         "LEFT JOIN soundcloud_users u ON u.id = n.id ORDER BY n.id", params * 2, chunk)
 
-
-def media_join_rows(db: Database, joins: Mapping[str, str] = MEDIA_JOINS) -> dict[str, list[tuple[Any, ...]]]:
-    """The rows each documented JOIN returns."""
-    return {owner: db.query(sql) for owner, sql in joins.items()}

@@ -371,6 +371,8 @@ _NULLS = {
     ("soundcloud_track_stats", "comment_count"): "hidden by the uploader",
     ("soundcloud_tracks", "is_dj_set"): "duration unknown",
     ("soundcloud_users", "tracks_complete"): "not crawled as an artist",
+    ("soundcloud_users", "full_profile"): "never NULL (false: known only from an embedded mini object)",
+    ("soundcloud_tracks", "waveform_url"): "stored before migration 8 without a stored waveform",
     ("soundcloud_comments", "timestamp_ms"): "the comment is not pinned to a moment of the track",
     ("soundcloud_interactions", "object_id"): "a follow (no object)",
     ("soundcloud_comment_sentiment", "compound"): "a language the model does not cover",
@@ -417,5 +419,5 @@ def null_meaning(table: Table, column: Column) -> str:
     if (table.name, column.name) in _NULLS:
         return _NULLS[(table.name, column.name)]
     if column.name == CRAWL_RUN_ID.name:
-        return "stored before provenance existed (migration 8)"
+        return "stored before provenance existed (migration 8), or written by a command, not a crawl"
     return "not given by the site" if table.crawled else "not computed"
