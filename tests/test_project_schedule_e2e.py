@@ -365,3 +365,30 @@ def test_scrapyd_down_is_one_line_per_tick_and_retried(tmp_path: Path) -> None:
     # Each line starts with its time: the second attempt is the announced next run (or later, if loaded).
     assert len(failures) >= 2 and failures[1][:19] >= retry_at, lines.seen
     assert not [line for line in lines.seen if "Traceback" in line or line.startswith(" ")], lines.seen
+
+
+def test_a_run_missed_while_the_scheduler_was_down_is_made_up_and_retried(tmp_path: Path) -> None:
+    """A yearly job whose last run (in the state file) was before its last due time runs once at
+    start; Scrapyd is down, so it is retried after --retry-seconds, not a year later."""
+    dead = f"http://127.0.0.1:{free_port()}/"
+    schedule_file = write_schedule(tmp_path, dead, {"artists": "nobody"}, {})
+    schedule_file.write_text(schedule_file.read_text().replace('"*/2 * * * * *"', '"0 0 1 jan *"'))
+    (tmp_path / "state.json").write_text(json.dumps({"replica-artists": "2025-01-01T00:00:00+00:00"}))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "soundscraping", "schedule", "serve", "--file", str(schedule_file),
+         "--state", str(tmp_path / "state.json"), "--retry-seconds", "1"],
+        cwd=REPO, env=clean_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = Lines(process)
+    try:
+        lines.wait_for(r"INFO replica-artists: the run due at 2026-01-01 00:00:00 UTC was missed while the "
+                       r"scheduler was down: running it now$")
+        retry_at = lines.wait_for(r"ERROR replica-artists: not started: cannot reach Scrapyd at .*; "
+                                  r"retrying at (\S+ \S+) UTC$").group(1)
+        again = lines.wait_for(r"ERROR replica-artists: not started: cannot reach Scrapyd at .*; retrying at ")
+        assert again.string[:19] >= retry_at, lines.seen
+        stop_serving(process, lines)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    # Nothing started: the state still says the last run was in 2025 (made up again at the next start).
+    assert json.loads((tmp_path / "state.json").read_text()) == {"replica-artists": "2025-01-01T00:00:00+00:00"}
