@@ -203,6 +203,20 @@ def test_scrapyd_refuses_every_unauthenticated_call(scrapyd: LockedScrapyd) -> N
     assert scrapyd.password not in scrapyd.output.read_text(errors="replace")  # never logged
 
 
+def test_the_scheduler_says_when_scrapyd_refuses_its_credentials(scrapyd: LockedScrapyd, tmp_path: Path) -> None:
+    schedule_file = write_schedule(tmp_path, scrapyd.url, {"artists": "nobody"}, {})
+    for credentials, reason in (({}, "no credentials: set"),
+                                ({"SCRAPYD_USERNAME": USERNAME, "SCRAPYD_PASSWORD": "wrong"}, "the credentials in")):
+        now = subprocess.run([sys.executable, "-m", "soundscraping", "schedule", "run-now", "replica-artists",
+                              "--file", str(schedule_file)], cwd=REPO, env={**scrapyd.env, **credentials},
+                             capture_output=True, text=True, timeout=60)
+        assert now.returncode == 1, described(now)
+        assert len(now.stderr.splitlines()) == 1 and now.stderr.rstrip().endswith(
+            f"ERROR replica-artists: not started: Scrapyd at {scrapyd.url} answered 401 Unauthorized to "
+            f"listjobs.json ({reason} SCRAPYD_USERNAME/SCRAPYD_PASSWORD); nothing was started"), described(now)
+        assert "wrong" not in now.stderr
+
+
 class Lines:
     """The scheduler's stderr, line by line, read on a thread: the test waits on lines, not on the clock."""
 

@@ -3,8 +3,7 @@ check, in-process (the real Scrapyd runs in tests/test_project_schedule_e2e.py).
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import os
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 from scrapyd.config import Config
 
+from soundscraping.__main__ import main
 from soundscraping.server.runner import RunState, missed_run, scrapyd_job_id
 from soundscraping.server.schedules import ScheduleError, load
 from soundscraping.server.scrapyd_launcher import UnsafeScrapydConfig, check, effective
@@ -153,39 +153,51 @@ def test_a_scrapyd_elsewhere_with_credentials_is_accepted() -> None:
         check(effective(shipped_scrapyd_config(), environ={"SCRAPYD_BIND_ADDRESS": address}))
 
 
-def soundscraping(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in __import__("os").environ.items() if not k.startswith("SCRAPYD_")}
-    return subprocess.run([sys.executable, "-m", "soundscraping", *args], cwd=cwd, env={**clean, **env},
-                          capture_output=True, text=True, timeout=60)
+def soundscraping(args: list[str], cwd: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                  capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``soundscraping <args>`` in-process (exit code, stdout, stderr), in ``cwd`` with only ``env``'s SCRAPYD_*."""
+    for name in [n for n in os.environ if n.startswith("SCRAPYD_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_the_launcher_refuses_in_one_line_with_exit_2(tmp_path: Path) -> None:
+def test_the_launcher_refuses_in_one_line_with_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # Scrapyd reads ./scrapyd.conf: the launcher reads it the same way.
     (tmp_path / "scrapyd.conf").write_text((REPO / "deploy" / "scrapyd.conf").read_text())
-    refused = soundscraping(["scrapyd"], tmp_path, {"SCRAPYD_BIND_ADDRESS": "0.0.0.0"})
-    assert refused.returncode == 2 and refused.stdout == ""
-    assert refused.stderr.splitlines() == [
+    code, out, err = soundscraping(["scrapyd"], tmp_path, {"SCRAPYD_BIND_ADDRESS": "0.0.0.0"}, monkeypatch, capsys)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
         "soundscraping scrapyd: error: Scrapyd would listen on 0.0.0.0 without authentication (anyone who reaches "
         "port 6800 could upload code): set SCRAPYD_USERNAME and SCRAPYD_PASSWORD, or bind_address = 127.0.0.1"]
-    accepted = soundscraping(["scrapyd", "--check"], tmp_path,
-                             {"SCRAPYD_BIND_ADDRESS": "0.0.0.0", "SCRAPYD_USERNAME": "bot", "SCRAPYD_PASSWORD": "pw"})
-    assert (accepted.returncode, accepted.stdout) == (0, "Scrapyd on http://0.0.0.0:6800/ with basic auth\n")
-    assert "pw" not in accepted.stdout + accepted.stderr
+    (tmp_path / "scrapyd.conf").write_text("[scrapyd]\nbind_address = 0.0.0.0\nhttp_port = 6900\n")
+    code, out, err = soundscraping(["scrapyd", "--check"], tmp_path,
+                                   {"SCRAPYD_USERNAME": "bot", "SCRAPYD_PASSWORD": "pw"}, monkeypatch, capsys)
+    assert (code, out) == (0, "Scrapyd on http://0.0.0.0:6900/ with basic auth\n")
+    assert "pw" not in out + err
 
 
-def test_schedule_commands_report_a_bad_file_in_one_line(tmp_path: Path) -> None:
-    missing = soundscraping(["schedule", "list", "--file", str(tmp_path / "nope.toml")], tmp_path, {})
-    assert missing.returncode == 2
-    assert missing.stderr.splitlines() == [
-        f"soundscraping schedule: error: cannot read the schedule file {tmp_path / 'nope.toml'}: "
-        "No such file or directory"]
+def test_schedule_commands_report_a_bad_file_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = soundscraping(["schedule", "list", "--file", str(tmp_path / "nope.toml")], tmp_path, {},
+                                 monkeypatch, capsys)
+    assert code == 2
+    assert err.splitlines() == [f"soundscraping schedule: error: cannot read the schedule file "
+                                f"{tmp_path / 'nope.toml'}: No such file or directory"]
     path = write(tmp_path, GOOD)
-    unknown = soundscraping(["schedule", "run-now", "bogus", "--file", str(path)], tmp_path, {})
-    assert unknown.returncode == 2
-    assert unknown.stderr.splitlines() == [f"soundscraping schedule: error: {path}: no job named 'bogus' "
-                                           "(jobs: artists)"]
-    listed = soundscraping(["schedule", "list", "--file", str(path), "--state", str(tmp_path / "s.json")],
-                           tmp_path, {})
-    assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.splitlines()[1].startswith(
+    code, _, err = soundscraping(["schedule", "run-now", "bogus", "--file", str(path)], tmp_path, {}, monkeypatch,
+                                 capsys)
+    assert code == 2
+    assert err.splitlines() == [f"soundscraping schedule: error: {path}: no job named 'bogus' (jobs: artists)"]
+    code, out, err = soundscraping(["schedule", "list", "--file", str(path), "--state", str(tmp_path / "s.json")],
+                                   tmp_path, {}, monkeypatch, capsys)
+    assert code == 0, err
+    assert out.splitlines()[1].startswith(
         "artists: soundcloud_artists -a artists=a,b -a max=3 | cron '*/2 * * * * *' | next ")
-    assert "| last never | soundscraping on local (http://127.0.0.1:6800/)" in listed.stdout
+    assert "| last never | soundscraping on local (http://127.0.0.1:6800/)" in out

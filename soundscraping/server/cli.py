@@ -13,6 +13,16 @@ from soundscraping.server.runner import DEFAULT_STATE, RETRY_SECONDS, Outcome, R
 from soundscraping.server.schedules import DEFAULT_FILE, ScheduleError, load
 
 
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
 def add_schedule_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="action")
     for name, help_text in (("list", "the scheduled jobs and when each runs next"),
@@ -28,7 +38,7 @@ def add_schedule_arguments(parser: argparse.ArgumentParser) -> None:
                              help=f"when each job last ran: a run missed while the scheduler was down is made up "
                                   f"once at start (default: {DEFAULT_STATE})")
         if name == "serve":
-            sub.add_argument("--retry-seconds", type=float, default=RETRY_SECONDS,
+            sub.add_argument("--retry-seconds", type=positive_seconds, default=RETRY_SECONDS,
                              help=f"a run that found Scrapyd down is retried after this long, or at its next run "
                                   f"if sooner (default: {RETRY_SECONDS:.0f})")
 
