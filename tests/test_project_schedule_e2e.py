@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import queue
 import re
@@ -37,6 +38,8 @@ from urllib.parse import urlencode
 import pytest
 
 from replicas.soundcloud import Quirks, SoundCloudReplica, WorldConfig, build_world
+from soundscraping.server.runner import Outcome, Runner
+from soundscraping.server.schedules import load
 from tests.crawl import REPLICA_BUDGETS, query
 from tests.test_project_scrapyd_e2e import BIN, LOCAL, REPO, described, free_port, run, scrapyd_env, tail
 
@@ -203,18 +206,23 @@ def test_scrapyd_refuses_every_unauthenticated_call(scrapyd: LockedScrapyd) -> N
     assert scrapyd.password not in scrapyd.output.read_text(errors="replace")  # never logged
 
 
-def test_the_scheduler_says_when_scrapyd_refuses_its_credentials(scrapyd: LockedScrapyd, tmp_path: Path) -> None:
-    schedule_file = write_schedule(tmp_path, scrapyd.url, {"artists": "nobody"}, {})
+def test_the_scheduler_says_when_scrapyd_refuses_its_credentials(
+        scrapyd: LockedScrapyd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """In-process (the CLI's exit codes are checked under serve below): one line, naming the variables."""
+    job = load(write_schedule(tmp_path, scrapyd.url, {"artists": "nobody"}, {})).job("replica-artists")
     for credentials, reason in (({}, "no credentials: set"),
                                 ({"SCRAPYD_USERNAME": USERNAME, "SCRAPYD_PASSWORD": "wrong"}, "the credentials in")):
-        now = subprocess.run([sys.executable, "-m", "soundscraping", "schedule", "run-now", "replica-artists",
-                              "--file", str(schedule_file)], cwd=REPO, env={**scrapyd.env, **credentials},
-                             capture_output=True, text=True, timeout=60)
-        assert now.returncode == 1, described(now)
-        assert len(now.stderr.splitlines()) == 1 and now.stderr.rstrip().endswith(
-            f"ERROR replica-artists: not started: Scrapyd at {scrapyd.url} answered 401 Unauthorized to "
-            f"listjobs.json ({reason} SCRAPYD_USERNAME/SCRAPYD_PASSWORD); nothing was started"), described(now)
-        assert "wrong" not in now.stderr
+        for name in ("SCRAPYD_USERNAME", "SCRAPYD_PASSWORD"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in credentials.items():
+            monkeypatch.setenv(name, value)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="soundscraping.schedule"):
+            assert Runner(load(tmp_path / "schedules.toml")).fire(job) is Outcome.FAILED
+        assert [r.getMessage() for r in caplog.records] == [
+            f"replica-artists: not started: Scrapyd at {scrapyd.url} answered 401 Unauthorized to listjobs.json "
+            f"({reason} SCRAPYD_USERNAME/SCRAPYD_PASSWORD); nothing was started"]
 
 
 class Lines:
@@ -353,16 +361,15 @@ def wait_finished(scrapyd: LockedScrapyd, job_ids: list[str], timeout: float = T
     pytest.fail(f"jobs {job_ids} not finished after {timeout:.0f} s\n--- scrapyd output ---\n{tail(scrapyd.output)}")
 
 
-def test_scrapyd_down_is_one_line_per_tick_and_retried(tmp_path: Path) -> None:
+def test_scrapyd_down_is_one_line_per_tick_and_retried(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     dead = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
     schedule_file = write_schedule(tmp_path, dead, {"artists": "nobody"}, {})
     env = clean_env(tmp_path)
-    now = subprocess.run([sys.executable, "-m", "soundscraping", "schedule", "run-now", "replica-artists", "--file",
-                          str(schedule_file)], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
-    assert now.returncode == 1, described(now)
-    assert len(now.stderr.splitlines()) == 1 and re.search(
-        rf"ERROR replica-artists: not started: cannot reach Scrapyd at {re.escape(dead)} \(listjobs.json\): "
-        r".*[Cc]onnection refused.*; nothing was started$", now.stderr), described(now)
+    with caplog.at_level(logging.INFO, logger="soundscraping.schedule"):
+        assert Runner(load(schedule_file)).fire(load(schedule_file).job("replica-artists")) is Outcome.FAILED
+    [message] = [r.getMessage() for r in caplog.records]
+    assert re.fullmatch(rf"replica-artists: not started: cannot reach Scrapyd at {re.escape(dead)} \(listjobs.json\): "
+                        r".*[Cc]onnection refused.*; nothing was started", message), message
 
     process, lines = serve(schedule_file, tmp_path, env)
     try:
