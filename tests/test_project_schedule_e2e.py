@@ -343,12 +343,17 @@ def test_a_2_second_schedule_runs_consecutive_jobs_that_never_overlap(
         errors = [line for line in tail(log, 10**7).splitlines() if " ERROR: " in line or " CRITICAL: " in line]
         assert not errors, f"errors in {log}:\n" + "\n".join(errors[:20])
 
-    # Rows from both runs: each stored one popularity row per track while it ran.
-    stats = query(pg_url, "SELECT track_id, scraped_at FROM soundcloud_track_stats ORDER BY scraped_at")
-    for job in (one, two):
-        start, end = naive_utc(job["start_time"]), naive_utc(job["end_time"])
-        during = sorted(track for track, scraped_at in stats if start <= scraped_at <= end)
-        assert during == track_ids, f"job {job['id']} ({start} .. {end}) stored {during}; all rows: {stats}"
+    # Rows from both runs: each stored one popularity row per track while it ran (scraped_at is
+    # to the second, so a window opens at its start's whole second).
+    stats = query(pg_url, "SELECT track_id, scraped_at FROM soundcloud_track_stats ORDER BY track_id, scraped_at")
+    per_track: dict[int, list[datetime]] = {}
+    for track, scraped_at in stats:
+        per_track.setdefault(track, []).append(scraped_at)
+    assert sorted(per_track) == track_ids and all(len(times) == 2 for times in per_track.values()), stats
+    for index, job in enumerate((one, two)):
+        start, end = naive_utc(job["start_time"]).replace(microsecond=0), naive_utc(job["end_time"])
+        outside = {track: times[index] for track, times in per_track.items() if not start <= times[index] <= end}
+        assert not outside, f"job {job['id']} ran {start} .. {end}; its rows' scraped_at: {outside}"
 
 
 def wait_finished(scrapyd: LockedScrapyd, job_ids: list[str], timeout: float = TIMEOUT) -> dict[str, dict[str, Any]]:
