@@ -59,10 +59,12 @@ class _DropStoreErrorTraceback(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], FileNotStored))
 
 
-for _name in ("scrapy.pipelines.files", "scrapy.pipelines.media"):
-    _scrapy_logger = logging.getLogger(_name)
-    if not any(isinstance(f, _DropStoreErrorTraceback) for f in _scrapy_logger.filters):
-        _scrapy_logger.addFilter(_DropStoreErrorTraceback())
+    @classmethod
+    def install(cls) -> None:
+        for name in ("scrapy.pipelines.files", "scrapy.pipelines.media"):
+            scrapy_logger = logging.getLogger(name)
+            if not any(isinstance(f, cls) for f in scrapy_logger.filters):
+                scrapy_logger.addFilter(cls())
 
 
 class MediaFilesPipeline(FilesPipeline):
@@ -74,6 +76,7 @@ class MediaFilesPipeline(FilesPipeline):
             raise NotConfigured("MEDIA_ENABLED is off")
         if not crawler.settings.get("FILES_STORE"):
             raise NotConfigured("FILES_STORE is not set")
+        _DropStoreErrorTraceback.install()
         return super().from_crawler(crawler)
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
