@@ -13,7 +13,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 
 from soundscraping import outcome
-from soundscraping.media.files import AtomicFSFilesStore, FileNotStored, MediaFilesPipeline
+from soundscraping.media.errors import FileNotStored
+from soundscraping.media.files import AtomicFSFilesStore, MediaFilesPipeline
 from soundscraping.media.stores import LocalStreamStore, S3StreamStore, read_stored_file, store_class
 from tests.conftest import S3
 

@@ -18,15 +18,10 @@ from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.utils.defer import ensure_awaitable
 from twisted.python.failure import Failure
 
-from soundscraping import outcome
+from soundscraping.media.errors import FileNotStored, count_not_stored
 from soundscraping.media.paths import media_path, note_stored_path
 
 logger = logging.getLogger(__name__)
-
-
-class FileNotStored(OSError):
-    """A fetched file could not be written to FILES_STORE (disk full, quota,
-    file too large, read-only): nothing was left under its name."""
 
 
 class AtomicFSFilesStore(FSFilesStore):
@@ -46,7 +41,7 @@ class AtomicFSFilesStore(FSFilesStore):
             os.replace(part, target)
         except OSError as exc:
             part.unlink(missing_ok=True)
-            raise FileNotStored(exc.errno, f"{exc.strerror or exc} ({self.basedir})") from exc
+            raise FileNotStored.from_os_error(exc, self.basedir) from exc
 
 
 class _DropStoreErrorTraceback(logging.Filter):
@@ -96,12 +91,7 @@ class MediaFilesPipeline(FilesPipeline):
         try:
             return await ensure_awaitable(stored)
         except FileNotStored as exc:
-            stats = self.crawler.stats
-            if not stats.get_value(outcome.MEDIA_NOT_STORED):
-                stats.set_value(outcome.MEDIA_NOT_STORED_ERROR, str(exc))
-                logger.error("Cannot write to FILES_STORE: %s. The crawl goes on storing rows; the files it "
-                             "cannot write are counted and it will exit 1", exc)
-            stats.inc_value(outcome.MEDIA_NOT_STORED)
+            count_not_stored(self.crawler.stats, exc)
             raise
 
     def media_failed(self, failure: Failure, request: Request, info: Any) -> NoReturn:
