@@ -53,7 +53,6 @@ class _DropStoreErrorTraceback(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], FileNotStored))
 
-
     @classmethod
     def install(cls) -> None:
         for name in ("scrapy.pipelines.files", "scrapy.pipelines.media"):
