@@ -7,7 +7,9 @@ sentiment and the moments of a track people react to (see
 ``soundscraping.analysis``); ``audio-features`` / ``audio-report`` -- tempo,
 key and loudness of stored previews against Beatport's labels (see
 ``soundscraping.audio``, the ``audio`` extra); ``cmt-postprocess`` --
-Cambridge-MT stems named and measured, mixes aligned, features; ``export`` -- tables as
+Cambridge-MT stems named and measured, mixes aligned, features; ``schedule list|run-now|serve`` --
+crawls started on Scrapyd from ``deploy/schedules.toml``, ``scrapyd`` -- Scrapyd, refused unless
+local-only or password-protected (see ``soundscraping.server``); ``export`` -- tables as
 Parquet/CSV/JSON lines or the interaction graph as GraphML/edge list, with a
 data card (see ``soundscraping.export``, the ``export`` extra).  Crawls run through ``scrapy crawl``.
 """
@@ -55,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from soundscraping.analysis import cli as analysis_cli
     from soundscraping.audio import cli as audio_cli
     from soundscraping.export import cli as export_cli
+    from soundscraping.server import cli as server_cli
     from soundscraping.storage.migrations import cli as db_cli
 
     # The map stack is needed by `map` and `moments` only: `db` and `sentiment`
@@ -97,6 +100,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "align each stored forum mix and library preview to the summed stems (cmt_mix_alignment), "
                     "describe stems and mixes (cmt_audio_features); resumable, one song per transaction.")
     audio_cli.add_cmt_arguments(cmt_parser)
+    schedule_parser = commands.add_parser(
+        "schedule", help="scheduled crawls on Scrapyd: list, run-now, serve (deploy/schedules.toml)",
+        description="Start crawls on Scrapyd (schedule.json) from a schedule file, never while the same job is "
+                    "still pending or running there.")
+    server_cli.add_schedule_arguments(schedule_parser)
+    scrapyd_parser = commands.add_parser(
+        "scrapyd", help="run Scrapyd, refused if it would listen beyond 127.0.0.1 without basic auth",
+        description="Check Scrapyd's configuration (its config files and SCRAPYD_* variables) and run it: "
+                    "a Scrapyd listening beyond the loopback interface needs SCRAPYD_USERNAME and SCRAPYD_PASSWORD.")
+    server_cli.add_scrapyd_arguments(scrapyd_parser)
     export_parser = commands.add_parser("export", help=export_cli.HELP, description=export_cli.DESCRIPTION)
     export_cli.add_arguments(export_parser)
     args, unknown = parser.parse_known_args(argv)
@@ -108,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return audio_cli.run_report_cli(args)
     if args.command == "cmt-postprocess":
         return audio_cli.run_cmt_cli(args)
+    if args.command == "schedule":
+        return server_cli.run_schedule_cli(args)
+    if args.command == "scrapyd":
+        return server_cli.run_scrapyd_cli(args)
     if args.command == "db":
         return db_cli.run_cli(args)
     if args.command == "export":
