@@ -101,6 +101,8 @@ def test_the_graph_reads_into_networkx_with_weights_per_kind(dataset: str, tmp_p
                                     ("comment", int)])
     got = graph_edges(listed)
     assert set(got) == {(1, 2), (2, 1)}, "--since: only the edges of the run that finished since"
+    card = json.loads((tmp_path / "e" / "datacard.json").read_text())
+    assert (card["graph"]["edges"], [r["id"] for r in card["crawl_runs"]]) == (2, [RUN_NEW])
     assert got[(1, 2)]["weight"] == sum(weights.values()) and got[(1, 2)]["follow"] == 1
 
 

@@ -103,7 +103,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     """Run the export; returns the data card."""
     from soundscraping.export import datacard, graph, tables
     from soundscraping.storage import interaction_weights
-    from soundscraping.storage.export_queries import crawl_runs
+    from soundscraping.storage.export_queries import crawl_runs, graph_run_ids
     from soundscraping.timestamps import utc_now
 
     fmt = args.format
@@ -123,7 +123,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
             weights = interaction_weights()
             result = graph.export_graph(db, args.out, fmt, weights, args.since)
             graph_info = graph.describe_graph(result, weights)
-            run_ids: set[int] = set()
+            run_ids: set[int] = set(graph_run_ids(db, args.since))
         else:
             for name in names:
                 done = tables.export_table(db, TABLES[name], args.out, fmt, args.since)

@@ -134,6 +134,13 @@ def graph_edges(db: Database, since: str | None = None, chunk: int = 100_000
                          params, chunk)
 
 
+def graph_run_ids(db: Database, since: str | None = None) -> list[int]:
+    """The crawl runs that wrote the graph's interactions."""
+    where, params = _interactions_where(since)
+    return sorted(r[0] for r in db.query(f"SELECT DISTINCT crawl_run_id FROM soundcloud_interactions{where}", params)
+                  if r[0] is not None)
+
+
 def graph_nodes(db: Database, since: str | None = None, chunk: int = 100_000
                 ) -> Iterator[list[tuple[Any, ...]]]:
     """(id, permalink, username, followers_count) of every account in an
