@@ -8,6 +8,7 @@
 #   make eval-sentiment        sentiment accuracy/macro-F1, plain VADER vs the music model
 #   make eval-stem-names       Cambridge-MT stem naming accuracy (dev / held-out)
 #   make bench-audio           audio-features and cmt-postprocess benchmarks
+#   make bench-export          soundscraping export: the make-bench dataset and 5 M interactions to Parquet
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +17,7 @@ ARTISTS ?=
 SCRAPY_ARGS ?=
 
 .PHONY: install install-crawler lock chromium services crawl test test-fast demo bench bench-resume bench-map bench-graph \
-	eval-sentiment bench-sentiment eval-stem-names bench-audio lint deploy clean
+	eval-sentiment bench-sentiment eval-stem-names bench-audio bench-export lint deploy clean
 
 install: $(VENV)/.installed
 
@@ -45,7 +46,7 @@ $(VENV)/.installed-crawler: requirements.txt pyproject.toml setup.py
 LOCK_ARGS ?=
 LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock" $(LOCK_ARGS)
 lock: install
-	$(VENV)/bin/uv pip compile -q pyproject.toml --extra map --extra analysis --extra audio --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra map --extra analysis --extra audio --extra export --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
 	$(VENV)/bin/uv pip compile -q pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt
 
 # Debian's Chromium for scrapy-playwright (Playwright cannot download its own here).
@@ -103,6 +104,10 @@ eval-stem-names: install
 bench-audio: install
 	$(PY) scripts/bench_audio.py previews
 	$(PY) scripts/bench_audio.py multitrack
+
+# The make-bench dataset (~316,000 rows) and 5 M interactions to Parquet: seconds and peak RSS.
+bench-export: install services
+	$(PY) scripts/bench_export.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -89,8 +89,8 @@ def bench_previews(count: int, workers: int) -> None:
     db = Database.from_url(f"sqlite:///{database}")
     db.connect()
     db.ensure_schema()
-    db.write({"media_files": [(url, media_path(url, "beatport_tracks"), "x", "beatport_tracks", str(i), NOW,
-                               "preview") for i, url, _ in paths]})
+    db.write({"media_files": [(url, media_path(url, "beatport_tracks"), "x", "beatport_tracks", i, NOW,
+                               "preview", str(i), url) for i, url, _ in paths]})
     db.close()
     print(f"before: {load()}")
     wall, cpu, _, result = run_timed([sys.executable, "-m", "soundscraping", "audio-features", "--database-url",

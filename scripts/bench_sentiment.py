@@ -78,7 +78,7 @@ def main() -> int:
         rows = [(9_000_000_000 + i, 1 + i // 200, 5, text, (i * 7919) % 300_000, None) for i, text in enumerate(texts)]
         for first in range(0, len(rows), 50_000):
             db.write({"soundcloud_comments": rows[first:first + 50_000]})
-        tracks = [(t, 5, f"Track {t}", None, None, None, 300_000, None, None, None, None, None, None, False, None)
+        tracks = [(t, 5, f"Track {t}", None, None, None, 300_000, None, None, None, None, None, None, False, None, None)
                   for t in range(1, 2 + len(texts) // 200)]
         db.write({"soundcloud_tracks": tracks})
         db.close()

@@ -32,11 +32,11 @@ def seed(database_url: str) -> None:
     db = Database.from_url(database_url)
     db.connect()
     db.ensure_schema()
-    users = [(100 + i, None, u.uploader, *[None] * 11, True, utc_now()) for i, u in enumerate(uploads)]
-    tracks = [(1000 + i, 100 + i, u.title, None, None, None, u.duration_ms, *[None] * 6, False, utc_now())
+    users = [(100 + i, None, u.uploader, *[None] * 11, True, utc_now(), None) for i, u in enumerate(uploads)]
+    tracks = [(1000 + i, 100 + i, u.title, None, None, None, u.duration_ms, *[None] * 6, False, utc_now(), None)
               for i, u in enumerate(uploads)]
     tracks.append((2000, 100, "Ibiza Closing Party 2025 (3h DJ set)", None, None, None, 10_800_000, *[None] * 6,
-                   True, utc_now()))
+                   True, utc_now(), None))
     db.write({"soundcloud_users": users, "soundcloud_tracks": tracks})
     db.close()
 

@@ -9,7 +9,9 @@ key and loudness of stored previews against Beatport's labels (see
 ``soundscraping.audio``, the ``audio`` extra); ``cmt-postprocess`` --
 Cambridge-MT stems named and measured, mixes aligned, features; ``schedule list|run-now|serve`` --
 crawls started on Scrapyd from ``deploy/schedules.toml``, ``scrapyd`` -- Scrapyd, refused unless
-local-only or password-protected (see ``soundscraping.server``).  Crawls run through ``scrapy crawl``.
+local-only or password-protected (see ``soundscraping.server``); ``export`` -- tables as
+Parquet/CSV/JSON lines or the interaction graph as GraphML/edge list, with a
+data card (see ``soundscraping.export``, the ``export`` extra).  Crawls run through ``scrapy crawl``.
 """
 
 from __future__ import annotations
@@ -45,8 +47,16 @@ AUDIO_MODULES = ("essentia", "soundfile", "numpy", "scipy", "matplotlib")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["export"]:
+        # The export imports only its own modules: the other commands' stacks
+        # (the map's scipy/scikit-learn, Scrapy) would cost seconds and ~200 MB.
+        from soundscraping.export import cli as export_cli
+
+        return export_cli.run_cli(export_cli.build_parser().parse_args(argv[1:]))
     from soundscraping.analysis import cli as analysis_cli
     from soundscraping.audio import cli as audio_cli
+    from soundscraping.export import cli as export_cli
     from soundscraping.server import cli as server_cli
     from soundscraping.storage.migrations import cli as db_cli
 
@@ -100,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Check Scrapyd's configuration (its config files and SCRAPYD_* variables) and run it: "
                     "a Scrapyd listening beyond the loopback interface needs SCRAPYD_USERNAME and SCRAPYD_PASSWORD.")
     server_cli.add_scrapyd_arguments(scrapyd_parser)
+    export_parser = commands.add_parser("export", help=export_cli.HELP, description=export_cli.DESCRIPTION)
+    export_cli.add_arguments(export_parser)
     args, unknown = parser.parse_known_args(argv)
     if unknown and not (args.command == "map" and map_missing):
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
@@ -115,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return server_cli.run_scrapyd_cli(args)
     if args.command == "db":
         return db_cli.run_cli(args)
+    if args.command == "export":
+        return export_cli.run_cli(args)
     if args.command == "sentiment":
         if missing := missing_analysis_modules():
             print(f"soundscraping sentiment: error: it {analysis_cli.EXTRA_MISSING} ({', '.join(missing)} "

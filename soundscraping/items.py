@@ -6,13 +6,20 @@ every item's fields are its table's columns)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from soundscraping.sites.soundcloud.images import image_variant
 
 
 @dataclass
 class SoundCloudUser:
     table: ClassVar[str] = "soundcloud_users"
+    # media_files.role of a stored file: the role of the field holding its URL
+    # (fetched as FETCHED_URL of the field's value: images at 500x500).
+    FILE_ROLES: ClassVar[dict[str, str]] = {"avatar_url": "avatar", "banner_url": "banner"}
+    FETCHED_URL: ClassVar[Callable[[str], str | None]] = staticmethod(image_variant)
 
     id: int
     permalink: str | None = None
@@ -43,6 +50,8 @@ class SoundCloudUser:
 @dataclass
 class SoundCloudTrack:
     table: ClassVar[str] = "soundcloud_tracks"
+    FILE_ROLES: ClassVar[dict[str, str]] = {"artwork_url": "artwork", "waveform_url": "waveform"}
+    FETCHED_URL: ClassVar[Callable[[str], str | None]] = staticmethod(image_variant)
 
     id: int
     user_id: int | None = None
@@ -59,6 +68,7 @@ class SoundCloudTrack:
     artwork_url: str | None = None
     is_dj_set: bool | None = None
     scraped_at: str | None = None
+    waveform_url: str | None = None  # the loudness envelope JSON (kept in FILES_STORE)
     file_urls: list[str] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
 

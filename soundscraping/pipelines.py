@@ -25,7 +25,8 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, DropItem, NotConfigu
 
 from soundscraping import outcome
 from soundscraping.items import CrawlUnit
-from soundscraping.media.roles import file_role
+from soundscraping.media.roles import file_source
+from soundscraping.provenance import CrawlRun
 from soundscraping.storage import (
     TABLES,
     Database,
@@ -68,7 +69,7 @@ def item_spec(cls: type) -> ItemSpec:
     if name not in TABLES:
         raise DropItem(f"item of type {cls.__name__} has no known table")
     table = TABLES[name]
-    columns = table.column_names
+    columns = table.item_columns
     if is_dataclass(cls):
         get: Callable[[Any, str], Any] = getattr
         many = operator.attrgetter(*columns)
@@ -219,6 +220,9 @@ class StorePipeline:
         self.retry_times = settings.getint("STORAGE_RETRY_TIMES", 5)
         self.unsaved_dir = Path(settings.get("STORAGE_UNSAVED_DIR", "data/unsaved"))
         self.db = Database.from_url(self.url)
+        # This crawl's crawl_runs row; every stored row carries its id.
+        self.run = CrawlRun(crawler)
+        self._run_recorded = False
         self.buffer: dict[str, dict[Any, Values]] = defaultdict(dict)
         self.buffered = 0
         # Flushes in progress; one at a time writes (the connection is not
@@ -238,6 +242,7 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         pipeline = cls(crawler)
         crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         UnitTracker.for_crawler(crawler).sinks.append(pipeline.unit_finished)
         return pipeline
 
@@ -312,6 +317,29 @@ class StorePipeline:
     def _open_db(self) -> None:
         self.db.connect()
         self.db.ensure_schema()
+        self.run.started_at = utc_now()
+        self.db.write({"crawl_runs": [self.run.row()]})
+        self._run_recorded = True
+
+    async def spider_closed(self, spider: Any, reason: str) -> None:
+        """Complete the crawl_runs row: end, finish reason (as reported:
+        ``outcome.final_reason``), stats.  Not when the database is gone."""
+        if not self._run_recorded or self._failed:
+            return
+        stats = dict(self.stats.get_stats())
+        row = self.run.row(utc_now(), outcome.final_reason(reason, stats), stats)
+
+        def write() -> None:
+            db = Database.from_url(self.url)
+            try:
+                db.write({"crawl_runs": [row]})
+            finally:
+                db.close()
+
+        try:
+            await asyncio.to_thread(write)
+        except StorageError as exc:
+            logger.warning("crawl_runs row %d not completed: %s", self.run.id, exc)
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         if self._failed:
@@ -357,16 +385,22 @@ class StorePipeline:
         spec = item_spec(type(item))
         table = spec.table
         values = spec.values(item)
+        if table.crawled:
+            values = (*values, self.run.id)
         self._buffer_row(table, values)
         if (history := history_row(table, values)) is not None:
             self._buffer_row(*history)
         files = spec.get(item, "files") if spec.has_files else None
         if files:
-            owner_id, media, now = " / ".join(map(str, spec.key(item))), TABLES["media_files"], utc_now()
+            key, media, now = spec.key(item), TABLES["media_files"], utc_now()
+            # owner_id compares with the owner's integer id; owner_key is any key as text.
+            owner_id = key[0] if len(key) == 1 and isinstance(key[0], int) else None
+            owner_key = " / ".join(map(str, key))
             for result in files:
                 url = result.get("url")
+                role, owner_url = file_source(item, url)
                 self._buffer_row(media, (url, result.get("path"), result.get("checksum"), table.name, owner_id,
-                                         now, file_role(item, url)))
+                                         now, role, owner_key, owner_url, self.run.id))
 
     def _buffer_row(self, table: Table, values: Values) -> None:
         rows = self.buffer[table.name]

@@ -60,7 +60,7 @@ def test_previews_are_stored_analysed_and_reported(tmp_path: Path, pg_url: str) 
         track = catalogue.tracks[track_id]
         assert sample_url == f"{samples_url}/track/{track.sample_uuid}.LOFI.mp3"
         assert (start, end) == (track.sample_start_ms, track.sample_start_ms + 120000)
-        assert media[sample_url] == (media_path(sample_url, "beatport_tracks"), str(track_id), "preview")
+        assert media[sample_url] == (media_path(sample_url, "beatport_tracks"), track_id, "preview")
         assert (files / media_path(sample_url, "beatport_tracks")).read_bytes()[:2] in (b"ID", b"\xff\xfb")
     assert {role for *_, role in media.values()} == {"preview", "waveform", "artwork"}
 
@@ -110,10 +110,10 @@ def test_unreadable_and_missing_previews_are_counted_not_fatal(tmp_path: Path, p
     db = Database.from_url(pg_url)
     db.connect()
     db.ensure_schema()
-    db.write({"media_files": [("https://x/bad.mp3", "beatport_tracks/bad.mp3", "c", "beatport_tracks", "1",
-                               "2026-01-01T00:00:00Z", "preview"),
-                              ("https://x/gone.mp3", "beatport_tracks/gone.mp3", "c", "beatport_tracks", "2",
-                               "2026-01-01T00:00:00Z", "preview")]})
+    db.write({"media_files": [("https://x/bad.mp3", "beatport_tracks/bad.mp3", "c", "beatport_tracks", 1,
+                               "2026-01-01T00:00:00Z", "preview", "1", "https://x/bad.mp3"),
+                              ("https://x/gone.mp3", "beatport_tracks/gone.mp3", "c", "beatport_tracks", 2,
+                               "2026-01-01T00:00:00Z", "preview", "2", "https://x/gone.mp3")]})
     db.close()
     run = audio_command("audio-features", "--database-url", pg_url, "--files-store", str(files), "--workers", "1")
     assert run.returncode == 1, run.stderr[-2000:]  # a preview listed but not in the store: rows lost

@@ -46,10 +46,10 @@ def seed_soundcloud(database_url: str, rows: list[dict[str, Any]]) -> None:
     users, tracks = {}, []
     for r in rows:
         users[r["user_id"]] = (r["user_id"], None, r["uploader"], None, None, None, None, None, None, None, None,
-                               None, None, None, True, utc_now(), None)
+                               None, None, None, True, utc_now(), None, None)
         tracks.append((r["id"], r["user_id"], r["title"], f"https://soundcloud.com/x/{r['id']}", None, None,
                        r["duration_ms"], None, None, None, None, None, None, r.get("is_dj_set", False),
-                       utc_now()))
+                       utc_now(), None, None))
     assert len(tracks[0]) == len(TABLES["soundcloud_tracks"].columns)
     assert len(next(iter(users.values()))) == len(TABLES["soundcloud_users"].columns)
     db.write({"soundcloud_users": list(users.values()), "soundcloud_tracks": tracks})
@@ -141,7 +141,7 @@ def test_crawl_into_postgres_matches_records_and_stores_media(tmp_path: Path, pg
         for beatport_id in matched_ids:
             waveform, artwork = stored[beatport_id][15], stored[beatport_id][16]
             for url in filter(None, (waveform, artwork)):
-                assert media[url] == (media_path(url, "beatport_tracks"), "beatport_tracks", str(beatport_id))
+                assert media[url] == (media_path(url, "beatport_tracks"), "beatport_tracks", beatport_id)
                 data = (files / media_path(url, "beatport_tracks")).read_bytes()
                 assert data.startswith(b"\x89PNG") if url == waveform else data.startswith(b"\xff\xd8")
         assert result.stat("soundscraping/beatport/missing_field/key") >= 1

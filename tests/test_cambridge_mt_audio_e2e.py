@@ -45,7 +45,8 @@ class Store:
         path = media_path(url, owner_table)
         (self.root / path).parent.mkdir(parents=True, exist_ok=True)
         (self.root / path).write_bytes(data)
-        self.rows["media_files"].append((url, path, "x", owner_table, owner_id, NOW, role))
+        # owner_id: the owner's integer id (None for songs and mixes); owner_key its key as text.
+        self.rows["media_files"].append((url, path, "x", owner_table, None, NOW, role, owner_id, url))
         return path
 
     def song(self, song: Multitrack, fid: int, zip_data: bytes, preview: bytes | None) -> None:

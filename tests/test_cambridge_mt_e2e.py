@@ -55,7 +55,7 @@ def test_library_into_postgres_with_previews_in_s3(tmp_path: Path, pg_url: str, 
 
         # Every preview (MP3 through FilesPipeline, unmastered WAV streamed) in S3, one media_files row each.
         previews = library.preview_urls()
-        rows = {r[0]: r[1:] for r in query(pg_url, "SELECT url, path, checksum, owner_table, owner_id "
+        rows = {r[0]: r[1:] for r in query(pg_url, "SELECT url, path, checksum, owner_table, owner_key "
                                                    "FROM media_files")}
         assert set(rows) == set(previews)
         keys = s3.keys("media/")

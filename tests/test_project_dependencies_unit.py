@@ -1,8 +1,9 @@
 """Packaging: every package the code imports is declared in pyproject.toml (the
 crawler's in [project] dependencies, so a crawler-only install can crawl), the
 map stack stays in the ``map`` extra, the comment-analysis stack in the
-``analysis`` extra and the audio stack in the ``audio`` extra (none imported by
-the crawler), and the locks pin exactly what it declares."""
+``analysis`` extra, the audio stack in the ``audio`` extra and pyarrow in the
+``export`` extra (none imported by the crawler), and the locks pin exactly
+what it declares."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ CRAWLER = names(PROJECT["dependencies"])
 MAP = names(PROJECT["optional-dependencies"]["map"])
 ANALYSIS = names(PROJECT["optional-dependencies"]["analysis"])
 AUDIO = names(PROJECT["optional-dependencies"]["audio"])
+EXPORT = names(PROJECT["optional-dependencies"]["export"])
 DEV = names(PROJECT["optional-dependencies"]["dev"])
 
 
@@ -81,9 +83,13 @@ def audio_files(files: set[str]) -> set[str]:
     return {f for f in files if f.startswith("soundscraping/audio/")}
 
 
+def export_files(files: set[str]) -> set[str]:
+    return {f for f in files if f.startswith("soundscraping/export/")}
+
+
 def command_files(files: set[str]) -> set[str]:
-    """The files of the commands whose stacks are extras (map, analysis, audio)."""
-    return (files - outside_the_map(files)) | analysis_files(files) | audio_files(files)
+    """The files of the commands whose stacks are extras (map, analysis, audio, export)."""
+    return (files - outside_the_map(files)) | analysis_files(files) | audio_files(files) | export_files(files)
 
 
 def test_every_crawler_import_is_a_runtime_dependency() -> None:
@@ -116,6 +122,22 @@ def test_the_audio_stack_is_imported_only_by_the_audio() -> None:
         assert files == audio_files(files), (module, files)
 
 
+def test_the_export_stack_is_imported_only_by_the_export() -> None:
+    importers = {module: files for module, files in imported_modules("soundscraping").items()
+                 if distributions(module) & EXPORT}
+    assert set(importers) == {"pyarrow"}
+    for module, files in importers.items():
+        assert files == export_files(files), (module, files)
+
+
+def test_export_command_without_the_extra_says_what_to_install(tmp_path: Path) -> None:
+    result = run_without(["pyarrow"], ["export", "--database-url", "sqlite:///nowhere.db", "--out", str(tmp_path)])
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "soundscraping export: error: it needs the 'export' extra (pyarrow): pip install -e '.[export]' in the "
+        "checkout, or `make install`"]
+
+
 def test_every_audio_import_is_declared() -> None:
     undeclared = {module: sorted(files) for module, files in imported_modules("soundscraping/audio").items()
                   if not distributions(module) & (CRAWLER | AUDIO)}
@@ -130,7 +152,7 @@ def test_every_analysis_import_is_declared() -> None:
 
 
 def test_every_import_of_tests_and_scripts_is_declared() -> None:
-    declared = CRAWLER | MAP | ANALYSIS | AUDIO | DEV
+    declared = CRAWLER | MAP | ANALYSIS | AUDIO | EXPORT | DEV
     found = {**imported_modules("tests"), **imported_modules("scripts")}
     undeclared = {module: sorted(files) for module, files in found.items() if not distributions(module) & declared}
     assert undeclared == {}

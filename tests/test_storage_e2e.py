@@ -46,7 +46,7 @@ def test_every_schema_table_exists_with_its_columns(database: tuple[Database, st
     if url.startswith("postgresql"):
         cols = {r[0] for r in query(url, "SELECT column_name FROM information_schema.columns "
                                          "WHERE table_name = 'soundcloud_comments'")}
-        assert cols == {"id", "track_id", "user_id", "body", "timestamp_ms", "created_at"}
+        assert cols == {"id", "track_id", "user_id", "body", "timestamp_ms", "created_at", "crawl_run_id"}
 
 
 def test_recrawl_updates_counts_without_duplicating(database: tuple[Database, str]) -> None:

@@ -1,6 +1,7 @@
 """Every item is one row of its table: the item's fields (less the media
 pipeline's ``file_urls``/``files``) are the table's columns, in the same
-order, and the table's key columns are fields the item carries.  The table
+order, but for the trailing ``crawl_run_id`` the store pipeline adds to every
+table a crawl writes, and the table's key columns are fields the item carries.  The table
 (storage.TABLES) is the one source of both; this catches an item or a
 column added on one side only."""
 
@@ -30,7 +31,8 @@ def test_item_fields_are_its_table_columns(cls: type) -> None:
     assert cls.table in TABLES, f"{cls.__name__}.table = {cls.table!r} is not in storage.TABLES"
     table = TABLES[cls.table]
     fields = tuple(f.name for f in dataclasses.fields(cls) if f.name not in MEDIA_FIELDS)
-    assert fields == table.column_names
+    assert table.crawled, f"{cls.table} is written by crawls: its rows carry crawl_run_id"
+    assert (*fields, "crawl_run_id") == table.column_names
     assert set(table.key) <= set(fields)
 
 
@@ -38,8 +40,9 @@ def test_every_table_but_the_derived_ones_has_an_item() -> None:
     # media_files rows are written by the store pipeline from an item's
     # "files"; history tables from their source table's rows (HISTORY); the
     # analysis tables by `soundscraping sentiment`/`moments` and the audio ones
-    # by `audio-features`/`cmt-postprocess`, not by a crawl.
-    derived = ({"media_files", SENTIMENT, MOMENTS, AUDIO_FEATURES, *CMT_POSTPROCESS_TABLES}
+    # by `audio-features`/`cmt-postprocess`, not by a crawl; crawl_runs by the
+    # store pipeline at a crawl's start and end.
+    derived = ({"media_files", "crawl_runs", SENTIMENT, MOMENTS, AUDIO_FEATURES, *CMT_POSTPROCESS_TABLES}
                | {target for target, _ in HISTORY.values()})
     without_item = set(TABLES) - {cls.table for cls in ROW_ITEMS}
     assert without_item <= derived, without_item

@@ -14,7 +14,7 @@ import psycopg2
 import pytest
 
 from replicas.soundcloud import Quirks, SoundCloudReplica, WorldConfig, build_world
-from soundscraping.storage import TABLES, Database, SchemaOutdated, SchemaTooNew, create_sql
+from soundscraping.storage import TABLES, Database, SchemaOutdated, SchemaTooNew, column_type, create_sql
 from soundscraping.storage.migrations import LATEST, MIGRATIONS
 from soundscraping.storage.migrations import m0001_baseline as baseline
 from tests.crawl import REPO, query, run_crawl
@@ -96,6 +96,20 @@ def columns(url: str) -> dict[str, list[str]]:
         db.close()
 
 
+def column_types(url: str) -> dict[tuple[str, str], str]:
+    """(table, column) -> the type the database declares (first word, upper case)."""
+    if url.startswith("sqlite:///"):
+        tables = [r[0] for r in query(url, "SELECT name FROM sqlite_master WHERE type = 'table'")]
+        found = {(t, r[0]): r[1] for t in tables
+                 for r in query(url, f"SELECT name, type FROM pragma_table_info('{t}')")}
+    else:
+        found = {(r[0], r[1]): r[2] for r in query(url, "SELECT table_name, column_name, data_type FROM "
+                                                       "information_schema.columns WHERE table_schema = 'public'")}
+        aliases = {"timestamp": "TIMESTAMPTZ", "double": "DOUBLE", "array": "TEXT[]"}
+        found = {k: aliases.get(v.split()[0].lower(), v.split()[0].upper()) for k, v in found.items()}
+    return {k: v.split()[0].upper() for k, v in found.items() if k[0] != "schema_version"}
+
+
 def api_requests(replica: SoundCloudReplica) -> int:
     return sum(v for k, v in replica.stats.items() if k.startswith("api_") and isinstance(v, int))
 
@@ -149,6 +163,8 @@ def test_migrations_build_exactly_the_schema_the_code_writes(database_url: str) 
     have = columns(database_url)
     assert have.pop("schema_version") == ["version", "name", "applied_at"]
     assert have == {name: list(t.column_names) for name, t in TABLES.items()}
+    assert column_types(database_url) == {(t.name, c.name): column_type(c, db.dialect).split()[0]
+                                          for t in TABLES.values() for c in t.columns}
     applied = query(database_url, "SELECT version, name FROM schema_version ORDER BY version")
     assert applied == [(m.version, m.name) for m in MIGRATIONS]
 

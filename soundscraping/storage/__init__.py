@@ -35,6 +35,7 @@ from soundscraping.storage.graph_queries import (
 )
 from soundscraping.storage.queries import finished_units, tracks_by_id, tracks_to_match
 from soundscraping.storage.schema import (
+    CRAWL_RUN_ID,
     HISTORY,
     TABLES,
     Column,
@@ -42,6 +43,7 @@ from soundscraping.storage.schema import (
     Table,
     Values,
     cols,
+    crawled,
     history_row,
     merge_rows,
     merge_values,
@@ -49,9 +51,9 @@ from soundscraping.storage.schema import (
 from soundscraping.storage.sql import add_columns_sql, column_type, create_sql, upsert_sql
 
 __all__ = [
-    "HISTORY", "KINDS", "TABLES", "Column", "Database", "InteractionBlock", "PostgresDatabase", "Row",
+    "CRAWL_RUN_ID", "HISTORY", "KINDS", "TABLES", "Column", "Database", "InteractionBlock", "PostgresDatabase", "Row",
     "RowsRejected", "SchemaMismatch", "SchemaOutdated", "SchemaTooNew", "SqliteDatabase", "StorageError", "Table",
-    "Values", "add_columns_sql", "cols", "column_type", "connected", "create_sql", "default_database_url",
+    "Values", "add_columns_sql", "cols", "column_type", "connected", "crawled", "create_sql", "default_database_url",
     "error_line", "finished_units", "graph_scores", "graph_visits", "history_row", "interaction_blocks",
     "interaction_weights", "mask_url", "merge_rows", "merge_values", "tracks_by_id", "tracks_to_match",
     "upsert_sql", "user_names", "visited_accounts",

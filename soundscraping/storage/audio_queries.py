@@ -34,10 +34,10 @@ def audio_to_analyse(db: Database, role: str, analyser_version: str, *, retry_er
     ``retry_errors``."""
     failed = "" if not retry_errors else " OR f.error IS NOT NULL"
     rows = db.query(
-        "SELECT m.owner_table, m.owner_id, m.url, m.path FROM media_files m "
-        "LEFT JOIN audio_features f ON f.source_table = m.owner_table AND f.source_id = m.owner_id "
+        "SELECT m.owner_table, m.owner_key, m.url, m.path FROM media_files m "
+        "LEFT JOIN audio_features f ON f.source_table = m.owner_table AND f.source_id = m.owner_key "
         f"WHERE m.role = %s AND m.path IS NOT NULL AND (f.source_id IS NULL OR f.analyser_version <> %s{failed}) "
-        "ORDER BY m.owner_table, m.owner_id", (role, analyser_version))
+        "ORDER BY m.owner_table, m.owner_key", (role, analyser_version))
     return [StoredAudio(*(str(v) for v in r)) for r in rows]
 
 
@@ -117,7 +117,7 @@ def cmt_songs_to_process(db: Database, processor_version: str) -> tuple[list[Cmt
     ``cmt_postprocessed`` row by ``processor_version``, in (artist, title)
     order; and how many songs were already done."""
     stored: dict[str, dict[str, str]] = {}
-    for owner, url, path in db.query("SELECT owner_id, url, path FROM media_files WHERE owner_table = 'cmt_songs' "
+    for owner, url, path in db.query("SELECT owner_key, url, path FROM media_files WHERE owner_table = 'cmt_songs' "
                                      "AND path IS NOT NULL"):
         stored.setdefault(str(owner), {})[str(url)] = str(path)
     mixes: dict[int, list[tuple[str, str]]] = {}

@@ -5,8 +5,10 @@ half-written rows; the schema built and checked by the migrations."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -67,6 +69,14 @@ def mask_url(url: str) -> str:
     return url
 
 
+def complete_rows(table: Table, rows: list[Values]) -> list[Values]:
+    """Rows of a crawled table written outside a crawl (a command, a test) may
+    leave out the trailing ``crawl_run_id``: it is NULL then."""
+    if table.crawled and rows and len(rows[0]) == len(table.columns) - 1:
+        return [(*row, None) for row in rows]
+    return rows
+
+
 class Database:
     """A connection to the dataset: ``ensure_schema()`` once, then ``write()``
     batches.  Not thread-safe by itself; the store pipeline serialises calls.
@@ -117,8 +127,8 @@ class Database:
         raise NotImplementedError
 
     def write(self, batch: Mapping[str, list[Values]]) -> None:
-        """Upsert every table's rows (value tuples in column order) in one
-        transaction."""
+        """Upsert every table's rows (value tuples in column order; see
+        ``complete_rows``) in one transaction."""
         raise NotImplementedError
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -179,7 +189,9 @@ class PostgresDatabase(Database):
                 for name, rows in batch.items():
                     if rows:
                         # psycopg2 adapts lists to ARRAY and ISO strings to TIMESTAMPTZ.
-                        execute_values(cur, upsert_sql(TABLES[name], self.dialect), rows, page_size=1000)
+                        table = TABLES[name]
+                        execute_values(cur, upsert_sql(table, self.dialect), complete_rows(table, rows),
+                                       page_size=1000)
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             self.close()
             # Leaving ``with self.conn`` rolls back, which on a connection the
@@ -206,11 +218,48 @@ class PostgresDatabase(Database):
                 # Streamed reads are the big aggregations: let a GROUP BY hash
                 # in memory instead of spilling to disk.
                 cur.execute("SET LOCAL work_mem = '256MB'")
+                # ...and they read the whole result: plan for all rows, not
+                # for the first 10% (a cursor's default favours index scans
+                # that visit the heap in random order).
+                cur.execute("SET LOCAL cursor_tuple_fraction = 1.0")
             with self.conn.cursor(name="soundscraping_stream") as cur:
                 cur.itersize = chunk
                 cur.execute(sql, params)
                 while rows := cur.fetchmany(chunk):
                     yield rows
+
+    @contextlib.contextmanager
+    def copy_csv(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[io.BufferedReader]:
+        """The rows of a read-only SELECT as CSV (``COPY ... TO STDOUT``: NULL
+        unquoted-empty, an empty string ``""``), read from the file this
+        yields while the server writes them (a pipe fed by a worker thread:
+        memory holds a pipe's worth, whatever the result's size)."""
+        if self.conn is None or self.conn.closed:
+            self.connect()
+        with self.conn.cursor() as cur:
+            query = cur.mogrify(sql, params).decode()
+        read_fd, write_fd = os.pipe()
+        failure: list[BaseException] = []
+
+        def produce() -> None:
+            with open(write_fd, "wb") as sink, self.conn.cursor() as cur:
+                try:
+                    cur.execute("SET LOCAL work_mem = '256MB'")
+                    cur.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", sink, size=1 << 20)
+                except BaseException as exc:  # noqa: BLE001 - handed to the reader's thread
+                    failure.append(exc)
+
+        worker = threading.Thread(target=produce, name="soundscraping-copy", daemon=True)
+        reader = open(read_fd, "rb")  # closed below, before the worker is joined
+        worker.start()
+        try:
+            yield reader
+        finally:
+            reader.close()  # an unfinished read: the worker's next write fails and it stops
+            worker.join()
+            self.conn.rollback()
+        if failure and not isinstance(failure[0], BrokenPipeError):
+            raise failure[0]
 
     def close(self) -> None:
         if self.conn is not None:
@@ -267,7 +316,8 @@ class SqliteDatabase(Database):
                 for name, rows in batch.items():
                     if rows:
                         table = TABLES[name]
-                        self.conn.executemany(upsert_sql(table, self.dialect), self._adapt(table, rows))
+                        self.conn.executemany(upsert_sql(table, self.dialect),
+                                              self._adapt(table, complete_rows(table, rows)))
         except sqlite3.OperationalError as exc:
             raise StorageError(f"SQLite write failed: {exc}") from exc
         except sqlite3.Error as exc:

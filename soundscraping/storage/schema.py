@@ -5,6 +5,7 @@ only their table's name (tests/test_storage_items_tables_unit.py checks they agr
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,12 @@ Values = tuple[Any, ...]
 class Column:
     name: str
     kind: str  # bigint | int | text | bool | timestamp | float | date | text[]
+
+
+# Provenance: the crawl run (``crawl_runs.id``) that last wrote the row.  Every
+# table a crawl writes ends with it (``crawled()``); the store pipeline fills
+# it, so items do not carry it.
+CRAWL_RUN_ID = Column("crawl_run_id", "bigint")
 
 
 @dataclass(frozen=True)
@@ -36,10 +43,22 @@ class Table:
     # Columns a NULL never overwrites (facts only some crawls establish,
     # e.g. soundcloud_users.tracks_complete: the graph crawl leaves it NULL).
     keep_known: tuple[str, ...] = ()
+    # What one row is (the data card's table description).
+    doc: str = ""
 
     @functools.cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @functools.cached_property
+    def crawled(self) -> bool:
+        """Written by crawls: its rows carry ``crawl_run_id``."""
+        return CRAWL_RUN_ID in self.columns
+
+    @functools.cached_property
+    def item_columns(self) -> tuple[str, ...]:
+        """The columns an item carries (all but the pipeline's ``crawl_run_id``)."""
+        return tuple(n for n in self.column_names if n != CRAWL_RUN_ID.name)
 
     @functools.cached_property
     def key_positions(self) -> tuple[int, ...]:
@@ -51,10 +70,15 @@ def cols(spec: str) -> tuple[Column, ...]:
     return tuple(Column(*item.split(":")) for item in spec.split())
 
 
+def crawled(table: Table) -> Table:
+    """``table`` with ``crawl_run_id`` as its last column (schema migration 8)."""
+    return dataclasses.replace(table, columns=(*table.columns, CRAWL_RUN_ID))
+
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
-        Table(
+        crawled(Table(
             "soundcloud_users", ("id",),
             cols(
                 "id:bigint permalink:text username:text full_name:text description:text city:text "
@@ -65,30 +89,30 @@ TABLES: dict[str, Table] = {
             merge="profile",
             indexes=(("permalink",),),
             keep_known=("tracks_complete",),
-        ),
-        Table(
+        )),
+        crawled(Table(
             "soundcloud_tracks", ("id",),
             cols(
                 "id:bigint user_id:bigint title:text permalink_url:text genre:text tag_list:text "
                 "duration_ms:bigint created_at:timestamp likes_count:bigint reposts_count:bigint "
                 "playback_count:bigint comment_count:bigint artwork_url:text is_dj_set:bool "
-                "scraped_at:timestamp"
+                "scraped_at:timestamp waveform_url:text"  # waveform_url: migration 8
             ),
             indexes=(("user_id",),),
-        ),
-        Table(
+        )),
+        crawled(Table(
             # Popularity over time: one row per track per crawl that saw it
             # (schema migration 2; filled from every stored track row).
             "soundcloud_track_stats", ("track_id", "scraped_at"),
             cols("track_id:bigint scraped_at:timestamp playback_count:bigint likes_count:bigint "
                   "reposts_count:bigint comment_count:bigint"),
             merge="ignore",
-        ),
-        Table(
+        )),
+        crawled(Table(
             "soundcloud_comments", ("id",),
             cols("id:bigint track_id:bigint user_id:bigint body:text timestamp_ms:bigint created_at:timestamp"),
             indexes=(("track_id",), ("user_id",)),
-        ),
+        )),
         Table(
             # One score per comment, by the model version named in the row;
             # `soundscraping sentiment` rescores rows of older versions
@@ -106,21 +130,21 @@ TABLES: dict[str, Table] = {
                  "mean_sentiment:float scored_comments:int density:float prominence:float "
                  "model_version:text computed_at:timestamp"),
         ),
-        Table(
+        crawled(Table(
             "soundcloud_interactions", ("source_user_id", "kind", "target_user_id", "object_id"),
             cols("source_user_id:bigint kind:text target_user_id:bigint object_id:bigint created_at:timestamp"),
             merge="ignore",
             indexes=(("target_user_id",),),
             nullable_key=("object_id",),
-        ),
-        Table(
+        )),
+        crawled(Table(
             # One row per account the graph crawl has fully visited: the
             # frontier is rebuilt from this and the interactions on a re-run.
             "soundcloud_graph_visits", ("user_id",),
             cols("user_id:bigint position:bigint score:float followers_count:int interactions:int "
                   "started_at:timestamp finished_at:timestamp"),
-        ),
-        Table(
+        )),
+        crawled(Table(
             "beatport_tracks", ("id",),
             cols(
                 "id:bigint soundcloud_track_id:bigint url:text name:text mix_name:text bpm:int key_name:text "
@@ -129,15 +153,15 @@ TABLES: dict[str, Table] = {
                 "match_score:float scraped_at:timestamp sample_url:text sample_start_ms:bigint sample_end_ms:bigint"
             ),
             indexes=(("soundcloud_track_id",),),
-        ),
-        Table(
+        )),
+        crawled(Table(
             # One row per searched SoundCloud track: matched or not, so that a
             # track without a Beatport release is not searched every run.
             "beatport_matches", ("soundcloud_track_id",),
             cols("soundcloud_track_id:bigint status:text beatport_track_id:bigint match_score:float query:text "
                   "candidates:int searched_at:timestamp"),
-        ),
-        Table(
+        )),
+        crawled(Table(
             "cmt_songs", ("artist", "title"),
             cols(
                 "artist:text title:text composer:text genre:text sub_genre:text full_tracks:int excerpt_tracks:int "
@@ -146,37 +170,42 @@ TABLES: dict[str, Table] = {
                 "scraped_at:timestamp"
             ),
             indexes=(("forum_fid",),),
-        ),
-        Table(
+        )),
+        crawled(Table(
             "cmt_forum_threads", ("tid",),
             cols("tid:bigint forum_fid:int title:text author:text started_at:timestamp views:int replies:int "
                   "rating:float"),
             indexes=(("forum_fid",),),
-        ),
-        Table(
+        )),
+        crawled(Table(
             "cmt_forum_posts", ("pid",),
             cols("pid:bigint tid:bigint author:text posted_at:timestamp body_text:text"),
             indexes=(("tid",),),
-        ),
-        Table(
+        )),
+        crawled(Table(
             "cmt_mixes", ("url", "pid"),
             cols("url:text pid:bigint tid:bigint kind:text host:text filename:text stored_path:text"),
             indexes=(("tid",),),
-        ),
-        Table(
+        )),
+        crawled(Table(
             # Units of work a crawl finished (an artist with every track and
             # comment, ...), written after their rows: a resumed job skips
             # them (schema migration 3).
             "crawl_units", ("spider", "job", "unit"),
             cols("spider:text job:text unit:text finished_at:timestamp"),
-        ),
-        Table(
+        )),
+        crawled(Table(
             "media_files", ("url",),
             # role: what the file is to its owner (preview, waveform, artwork...;
-            # schema migration 6), named by the item's FILE_ROLES.
-            cols("url:text path:text checksum:text owner_table:text owner_id:text stored_at:timestamp role:text"),
-            indexes=(("owner_table", "owner_id"),),
-        ),
+            # schema migration 6), named by the item's FILE_ROLES.  Migration 8:
+            # owner_id is the owner's integer id (NULL for owners keyed
+            # otherwise), owner_key its whole key as text ("artist / title"),
+            # owner_url the URL as the owner row stores it (url is what was
+            # downloaded: SoundCloud images at 500x500).
+            cols("url:text path:text checksum:text owner_table:text owner_id:bigint stored_at:timestamp role:text "
+                 "owner_key:text owner_url:text"),
+            indexes=(("owner_table", "owner_id"), ("owner_url",)),
+        )),
         Table(
             # Stems read from a Cambridge-MT song's stored multitrack ZIPs
             # (schema migration 7, `soundscraping cmt-postprocess`).
@@ -208,6 +237,13 @@ TABLES: dict[str, Table] = {
                  "processed_at:timestamp"),
         ),
         Table(
+            # One row per crawl (schema migration 8): what ran, how, with which
+            # code, and how it ended.  Secrets in settings are masked.
+            "crawl_runs", ("id",),
+            cols("id:bigint spider:text job:text arguments:text settings:text version:text git_commit:text "
+                 "started_at:timestamp finished_at:timestamp finish_reason:text stats:text"),
+        ),
+        Table(
             # Tempo, key and loudness of a stored audio file (schema migration
             # 6), by `soundscraping audio-features`; re-analysed when the
             # analyser version changes.
@@ -226,6 +262,7 @@ HISTORY: dict[str, tuple[str, dict[str, str]]] = {
     "soundcloud_tracks": ("soundcloud_track_stats", {
         "track_id": "id", "scraped_at": "scraped_at", "playback_count": "playback_count",
         "likes_count": "likes_count", "reposts_count": "reposts_count", "comment_count": "comment_count",
+        "crawl_run_id": "crawl_run_id",
     }),
 }
 
@@ -274,3 +311,113 @@ def merge_values(table: Table, old: Values, new: Values) -> Values:
     names = table.column_names
     merged = merge_rows(table, dict(zip(names, old, strict=True)), dict(zip(names, new, strict=True)))
     return tuple(merged[n] for n in names)
+
+
+# -- the data dictionary (the export's data card is generated from it) ----------------
+
+# What one row of each table is.
+TABLE_DOCS: dict[str, str] = {
+    "soundcloud_users": "A SoundCloud account: a full profile (crawled artist, graph account) or a partial one "
+                        "known from an embedded mini object (full_profile false).",
+    "soundcloud_tracks": "A SoundCloud track or DJ set posted by a crawled artist.",
+    "soundcloud_track_stats": "A track's public counts as one crawl saw them (popularity over time).",
+    "soundcloud_comments": "A comment on a crawled track.",
+    "soundcloud_comment_sentiment": "The sentiment of one comment by the model version named in the row.",
+    "soundcloud_track_moments": "A peak of timed-comment density along a track.",
+    "soundcloud_interactions": "One edge of the community graph: source liked, reposted, followed or commented on "
+                               "target (the owner of the object). Several comments on one track are one edge.",
+    "soundcloud_graph_visits": "An account the graph crawl read completely (its likes, reposts, followings, "
+                               "comments).",
+    "beatport_tracks": "A Beatport release matched to a SoundCloud upload (or looked up ad hoc).",
+    "beatport_matches": "The outcome of searching Beatport for one SoundCloud track, matched or not.",
+    "cmt_songs": "A song of the Cambridge-MT Mixing Secrets multitrack library.",
+    "cmt_forum_threads": "A thread of the Cambridge-MT mixing forum.",
+    "cmt_forum_posts": "A post of a Cambridge-MT forum thread.",
+    "cmt_mixes": "A mix shared in a forum post (attachment, audio player source or external link).",
+    "crawl_units": "A unit of work a resumable job finished (an artist with all its tracks and comments...).",
+    "media_files": "A file stored in FILES_STORE for an owner row (image, waveform, preview, multitrack, mix).",
+    "crawl_runs": "One crawl: spider, arguments, settings (secrets masked), code version, start, end, outcome.",
+    "cmt_stems": "One stem file read from a song's stored multitrack ZIPs.",
+    "cmt_mix_alignment": "A forum mix or library preview aligned to the sum of its song's stems.",
+    "cmt_audio_features": "Loudness-normalised (-15 LUFS) audio features of one stem or mix.",
+    "cmt_postprocessed": "A Cambridge-MT song post-processed (or skipped, and why) by a processor version.",
+    "audio_features": "Tempo, key and loudness of one stored audio file (Beatport previews).",
+}
+
+# Units by column name (exact names first, then suffixes).
+_UNITS = {
+    "bpm": "beats per minute", "score": "interaction score (GRAPH_WEIGHTS)", "match_score": "0-1 similarity",
+    "compound": "-1 (negative) .. +1 (positive)", "mean_sentiment": "-1 .. +1", "rating": "stars, 1-5",
+    "confidence": "0-1", "key_strength": "0-1", "bpm_confidence": "0-1", "stereo_width": "0-1",
+    "spectral_flatness": "0-1", "density": "times the track's average comment rate", "prominence":
+    "track-average comment rates", "channels": "count", "sample_rate": "Hz", "position": "rank in the visit order",
+    "views": "count", "replies": "count", "interactions": "count", "candidates": "count", "stems": "count",
+    "mixes": "count", "full_tracks": "count", "excerpt_tracks": "count", "mfcc_means": "JSON array",
+    "arguments": "JSON object", "settings": "JSON object", "stats": "JSON object",
+}
+_SUFFIX_UNITS = (("_ms", "milliseconds"), ("_s", "seconds"), ("_hz", "Hz"), ("_dbfs", "dBFS"), ("_db", "dB"),
+                 ("_lufs", "LUFS"), ("_lu", "LU"), ("_count", "count"), ("_url", "URL"), ("_urls", "URLs"))
+
+# What NULL means, where it is not "not given by the site" (crawled tables)
+# or "not computed" (derived tables).
+_NULLS = {
+    ("soundcloud_tracks", "likes_count"): "hidden by the uploader (never 0 for hidden)",
+    ("soundcloud_tracks", "reposts_count"): "hidden by the uploader (never 0 for hidden)",
+    ("soundcloud_tracks", "playback_count"): "hidden by the uploader (never 0 for hidden)",
+    ("soundcloud_tracks", "comment_count"): "hidden by the uploader (never 0 for hidden)",
+    ("soundcloud_track_stats", "playback_count"): "hidden by the uploader",
+    ("soundcloud_track_stats", "likes_count"): "hidden by the uploader",
+    ("soundcloud_track_stats", "reposts_count"): "hidden by the uploader",
+    ("soundcloud_track_stats", "comment_count"): "hidden by the uploader",
+    ("soundcloud_tracks", "is_dj_set"): "duration unknown",
+    ("soundcloud_users", "tracks_complete"): "not crawled as an artist",
+    ("soundcloud_users", "full_profile"): "never NULL (false: known only from an embedded mini object)",
+    ("soundcloud_tracks", "waveform_url"): "stored before migration 8 without a stored waveform",
+    ("soundcloud_comments", "timestamp_ms"): "the comment is not pinned to a moment of the track",
+    ("soundcloud_interactions", "object_id"): "a follow (no object)",
+    ("soundcloud_comment_sentiment", "compound"): "a language the model does not cover",
+    ("soundcloud_comment_sentiment", "label"): "a language the model does not cover",
+    ("soundcloud_track_moments", "mean_sentiment"): "no comment of the moment has a score",
+    ("beatport_tracks", "soundcloud_track_id"): "an ad-hoc lookup (-a query)",
+    ("beatport_tracks", "artwork_url"): "Beatport shows its no-artwork placeholder",
+    ("beatport_matches", "beatport_track_id"): "no match",
+    ("cmt_forum_threads", "rating"): "nobody voted",
+    ("cmt_mixes", "filename"): "the attachment's name could not be read",
+    ("cmt_mixes", "stored_path"): "not downloaded",
+    ("media_files", "owner_id"): "the owner is not keyed by one integer (cmt_songs, cmt_mixes: use owner_key)",
+    ("media_files", "role"): "stored before roles existed and not recognised",
+    ("media_files", "owner_url"): "stored before migration 8 with no owner column naming it",
+    ("crawl_runs", "finished_at"): "still running, or killed before it could close",
+    ("crawl_runs", "finish_reason"): "still running, or killed before it could close",
+    ("crawl_runs", "stats"): "still running, or killed before it could close",
+    ("crawl_runs", "git_commit"): "not run from a git checkout (a Scrapyd egg)",
+    ("cmt_audio_features", "hnr_db"): "not computed yet (always NULL for now)",
+    ("audio_features", "bpm"): "the analysis failed (see error)",
+}
+
+
+def column_unit(table: Table, column: Column) -> str:
+    """The unit of a column's values ("" when it has none: names, text)."""
+    if column.kind == "timestamp":
+        return "UTC"
+    if column.kind == "date":
+        return "calendar date"
+    if column.name in _UNITS:
+        return _UNITS[column.name]
+    if column.name.endswith("_id") or column.name == "id":
+        return "id"
+    for suffix, unit in _SUFFIX_UNITS:
+        if column.name.endswith(suffix):
+            return unit
+    return ""
+
+
+def null_meaning(table: Table, column: Column) -> str:
+    """What a NULL in the column means."""
+    if column.name in table.key and column.name not in table.nullable_key:
+        return "never NULL (key)"
+    if (table.name, column.name) in _NULLS:
+        return _NULLS[(table.name, column.name)]
+    if column.name == CRAWL_RUN_ID.name:
+        return "stored before provenance existed (migration 8), or written by a command, not a crawl"
+    return "not given by the site" if table.crawled else "not computed"

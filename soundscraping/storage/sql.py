@@ -3,7 +3,7 @@ its indexes, the idempotent upsert that applies the merge rules."""
 
 from __future__ import annotations
 
-from soundscraping.storage.schema import Column, Table
+from soundscraping.storage.schema import CRAWL_RUN_ID, Column, Table
 
 _PG_TYPES = {
     "bigint": "BIGINT", "int": "INTEGER", "text": "TEXT", "bool": "BOOLEAN",
@@ -22,7 +22,9 @@ def _update_clause(table: Table, excluded: str) -> str:
         if name in keys:
             continue
         new, cur = f"{excluded}.{name}", f"{table.name}.{name}"
-        if name in table.keep_known:
+        if name == CRAWL_RUN_ID.name:
+            expr = new  # the run that last wrote the row, whatever it filled
+        elif name in table.keep_known:
             expr = f"COALESCE({new}, {cur})"
         elif table.merge == "profile":
             if name == "full_profile":

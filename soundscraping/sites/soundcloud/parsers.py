@@ -13,6 +13,7 @@ import orjson
 
 from soundscraping.items import SoundCloudComment, SoundCloudInteraction, SoundCloudTrack, SoundCloudUser
 from soundscraping.sites import MalformedPage
+from soundscraping.sites.soundcloud.images import image_variant
 
 _HYDRATION_MARK = re.compile(r"window\.__sc_hydration\s*=\s*")
 _SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"", re.IGNORECASE)
@@ -20,7 +21,6 @@ _SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"", re.IGNORECASE)
 # older client_id="..." form.
 _CLIENT_ID = re.compile(r"(?<![\w.])client_id\s*[:=]\s*\"([0-9a-zA-Z]{32})\"")
 _PERMALINK = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_IMAGE_SIZE = re.compile(r"-(large|t500x500|original|t300x300|crop|small|badge|tiny|mini)\.(jpg|jpeg|png)$")
 
 
 @dataclass(frozen=True)
@@ -132,14 +132,6 @@ def parse_object(body: bytes | str, kind: str | None = None) -> dict[str, Any]:
     return data
 
 
-def image_variant(url: str | None, size: str = "t500x500") -> str | None:
-    """The same SoundCloud image at another size (``-large.jpg`` → ``-t500x500.jpg``).
-    The default avatar has no sizes and is returned unchanged."""
-    if not url or "default_avatar" in url:
-        return url
-    return _IMAGE_SIZE.sub(lambda m: f"-{size}.{m.group(2)}", url)
-
-
 def banner_url(user: dict[str, Any]) -> str | None:
     visuals = user.get("visuals")
     if isinstance(visuals, dict):
@@ -225,6 +217,7 @@ def parse_track_json(track: dict[str, Any], dj_rule: DjSetRule, scraped_at: str 
         artwork_url=artwork,
         is_dj_set=dj_rule.matches(duration, title, genre, tags),
         scraped_at=scraped_at,
+        waveform_url=waveform,
         file_urls=[u for u in (big_artwork, waveform) if u],
     )
 
