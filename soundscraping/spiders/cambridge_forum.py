@@ -9,6 +9,12 @@ every page of their thread lists and every page of every thread:
 ``download=mixes`` also stores attachments and direct audio links through
 the media pipelines.
 
+A thread is the unit of work (soundscraping.units): its row, every page of
+posts and its mixes; it is recorded finished in ``crawl_units`` behind its
+last rows.  A killed job resumed with the same ``JOBDIR`` reads the forum
+pages again and skips the threads it finished; ``-a recrawl_after=7d``
+skips the threads any crawl finished less than that ago.
+
 The forum answers HTTP 400 to bursts: one request at a time, a delay
 (``CAMBRIDGE_FORUM_DELAY``), 400 retried, and a 400/5xx holds the host for
 ``CAMBRIDGE_FORUM_BACKOFF`` seconds or more.
@@ -16,6 +22,7 @@ The forum answers HTTP 400 to bursts: one request at a time, a delay
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
@@ -37,6 +44,7 @@ from soundscraping.sites.cambridge_mt.forum import parse_forum_page, parse_threa
 from soundscraping.sites.cambridge_mt.urls import is_direct_audio
 from soundscraping.spider_args import Arg, ArgSpec, numbers, one_of
 from soundscraping.spiders.base import SoundscrapingSpider
+from soundscraping.units import UnitTracker, load_finished, unit_step
 
 DOWNLOAD_MODES = ("none", "mixes")
 
@@ -50,6 +58,12 @@ class CambridgeForumSpider(SoundscrapingSpider):
     ))
     fids: list[int]
     download: str
+    # The unit of work: one thread (request meta "tid").
+    unit_key = "tid"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.finished_threads: set[str] = set()  # read at start (resume, re-crawl)
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -88,6 +102,11 @@ class CambridgeForumSpider(SoundscrapingSpider):
         fids = self.fids or [self.settings.getint("CAMBRIDGE_FORUM_ROOT_FID", 184)]
         self.logger.info("Crawling forum %s from fid %s (downloads: %s, %.1f s between requests)", self.base_url,
                          ",".join(map(str, fids)), self.download, self.settings.getfloat("DOWNLOAD_DELAY"))
+        self.finished_threads = await asyncio.to_thread(load_finished, self.crawler, self.name, self.recrawl_after)
+        if self.finished_threads:
+            self.logger.info("%d threads were finished %s and are skipped", len(self.finished_threads),
+                             "before in this job" if self.recrawl_after is None
+                             else f"less than {self.recrawl_after} ago (or before in this job)")
         for fid in fids:
             yield self.forum_request(fid)
 
@@ -155,10 +174,16 @@ class CambridgeForumSpider(SoundscrapingSpider):
                 self.logger.debug("Forum %d (%s): %d thread pages", fid, page.name, page.pages)
             for k in range(2, page.pages + 1):
                 yield self.forum_request(fid, k)
+        units = UnitTracker.for_crawler(self.crawler)
         for thread in page.threads:
             thread.forum_fid = fid
+            if str(thread.tid) in self.finished_threads:
+                self.count("soundscraping/units/skipped")
+                continue
+            units.request_sent(thread.tid)
             yield self.thread_request(thread)
 
+    @unit_step
     def parse_thread(self, response: Response) -> Iterator[Any]:
         try:
             page = parse_thread_page(response.text, response.url, now=self.now(response), tz=self.tz)
@@ -194,7 +219,10 @@ class CambridgeForumSpider(SoundscrapingSpider):
 
     def on_thread_error(self, failure: Failure) -> Iterator[Any]:
         """A thread that cannot be read is still a thread: keep its list row."""
-        self.on_request_error(failure)
         meta = failure.request.meta
-        if meta.get("page", 1) == 1 and meta.get("thread") is not None:
-            yield meta["thread"]
+        thread = meta.get("thread") if meta.get("page", 1) == 1 else None
+        if thread is not None:  # counted before the request: the unit cannot finish before its row
+            UnitTracker.for_crawler(self.crawler).item_sent(meta.get("tid"), thread)
+        self.on_request_error(failure)
+        if thread is not None:
+            yield thread
