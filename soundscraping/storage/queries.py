@@ -38,7 +38,7 @@ def tracks_to_match(db: Database, searched_before: str | None) -> list[tuple[Any
              " OR (m.status = 'matched' AND b.id IS NULL)")
     params: tuple[Any, ...] = ()
     if searched_before is not None:
-        where += " OR m.searched_at < %s"
+        where += " OR m.searched_at <= %s"
         params = (searched_before,)
     return db.query(f"{_TRACKS_TO_MATCH} LEFT JOIN beatport_matches m ON m.soundcloud_track_id = t.id "
                     f"LEFT JOIN beatport_tracks b ON b.id = m.beatport_track_id "
