@@ -157,8 +157,8 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
     def hidden_stats_due_before(self) -> str | None:
         """Re-crawl: a track with hidden counts stored before this is due a look."""
         if not hasattr(self, "_hidden_due"):
-            after = self.settings.get("SOUNDCLOUD_RECRAWL_HIDDEN_STATS_AFTER") or "30d"
-            self._hidden_due = recrawl_cutoff(duration(str(after)))
+            # Checked before the crawl starts (soundscraping.preflight).
+            self._hidden_due = recrawl_cutoff(duration(str(self.settings.get("SOUNDCLOUD_RECRAWL_HIDDEN_STATS_AFTER"))))
         return self._hidden_due
 
     # -- an artist's tracks, route after route --------------------------------------
