@@ -15,7 +15,7 @@ from soundscraping.sites.soundcloud.recrawl import Plan, StoredTrack, comments_p
 from soundscraping.spider_args import SpiderArgumentError, duration
 from soundscraping.spiders.cambridge_forum import CambridgeForumSpider
 from soundscraping.spiders.soundcloud_artists import SoundCloudArtistsSpider
-from soundscraping.storage import Database, finished_units
+from soundscraping.storage import Database, finished_units, graph_visits
 from soundscraping.units import recrawl_cutoff
 from tests.fixtures import response_json
 from tests.utils import fake_response, items_of, make_spider, query_params, requests_of
@@ -174,3 +174,16 @@ def test_a_stored_track_whose_comments_failed_keeps_its_previous_row() -> None:
     assert s.crawler.stats.get_value("soundscraping/skipped/comments_incomplete") == 1
     # Never stored before: the row is stored all the same (the failure is counted where it happened).
     assert list(s.comments_ended({"track": track, "track_stored": False}, complete=False)) == [track]
+
+
+def test_graph_visits_older_than_the_duration_count_as_not_visited(tmp_path: Path) -> None:
+    db = Database.from_url(f"sqlite:///{tmp_path / 'graph.sqlite3'}")
+    db.connect()
+    db.ensure_schema()
+    db.write({"soundcloud_graph_visits": [
+        (1, 0, 5.0, 300, 10, "2026-01-01T00:00:00Z", "2026-01-01T00:10:00Z"),
+        (2, 1, 4.0, 300, 10, "2026-03-01T00:00:00Z", "2026-03-01T00:10:00Z"),
+    ]})
+    assert {r[0] for r in graph_visits(db)} == {1, 2}
+    assert {r[0] for r in graph_visits(db, finished_after="2026-02-26T00:00:00Z")} == {2}
+    db.close()
