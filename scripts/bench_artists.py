@@ -9,11 +9,14 @@ transports reach the same data.  Three crawls, media off:
   fresh PostgreSQL database;
 * ``plain``: the same with IMPERSONATE_ENABLED=False (Scrapy's own TLS) into
   another fresh database;
-* ``unstored``: impersonated, STORAGE_ENABLED=False.
+* ``unstored``: impersonated, STORAGE_ENABLED=False;
+* ``re-crawl``: the world unchanged, ``-a recrawl_after=0s`` into the first
+  run's database: every artist is re-visited, no comment count changed.
 
 Prints items/s, pages/s, requests per stored item, peak RSS (the crawler
 process's own), TLS handshakes per 100 requests (counted by the replica from
-the ClientHellos it saw, and by libcurl), and the ratios.
+the ClientHellos it saw, and by libcurl), the ratios, and the re-crawl's
+requests per artist (target <= 2) with the stats rows it appended.
 """
 
 from __future__ import annotations
@@ -56,10 +59,24 @@ def table_rows(database_url: str) -> dict[str, int]:
     return rows
 
 
+def answered(stats: dict) -> int:
+    """Every answer the replica gave (all its hosts share the counters)."""
+    return sum(v for k, v in stats.items() if k.startswith("status_") and isinstance(v, int))
+
+
+def track_stats_rows(database_url: str) -> int:
+    conn = psycopg2.connect(database_url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM soundcloud_track_stats")
+        n = cur.fetchone()[0]
+    conn.close()
+    return n
+
+
 def timed_crawl(label: str, workdir: Path, artists_file: Path, env: dict[str, str], settings: dict[str, str],
-                info: dict) -> dict:
+                info: dict, args: dict[str, str] | None = None) -> dict:
     stats_file = workdir / f"{label}.stats.json"
-    cmd = crawl_command("soundcloud_artists", {"artists_file": str(artists_file)},
+    cmd = crawl_command("soundcloud_artists", {"artists_file": str(artists_file), **(args or {})},
                         {"STATS_FILE": stats_file, "LOG_FILE": workdir / f"{label}.log", "LOG_LEVEL": "INFO",
                          "MEDIA_ENABLED": "False", "LOGSTATS_INTERVAL": 10, **REPLICA_BUDGETS, **settings})
     before = replica_stats(info)
@@ -83,6 +100,11 @@ def timed_crawl(label: str, workdir: Path, artists_file: Path, env: dict[str, st
                        for c in ("chrome", "other")},
         "curl_connections": int(stats.get("soundscraping/impersonate/connections", 0)),
         "curl_requests": int(stats.get("soundscraping/impersonate/requests", 0)),
+        # What the replica answered during the crawl (minus the one stats request).
+        "answered": answered(after) - answered(before) - 1,
+        "api": {k: int(after[k]) - int(before.get(k, 0)) for k in after
+                if k.startswith("api_") and k != "api_replica_stats" and isinstance(after[k], int)
+                and after[k] != before.get(k, 0)},
     }
 
 
@@ -112,6 +134,10 @@ def main() -> None:
                             {"IMPERSONATE_ENABLED": "False"}, info)
         unstored = timed_crawl("unstored", workdir, artists_file, env, {"STORAGE_ENABLED": "False"}, info)
         rows, plain_rows = table_rows(database_url), table_rows(plain_url)
+        stats_before = track_stats_rows(database_url)
+        recrawl = timed_crawl("re-crawl", workdir, artists_file, env, {}, info, {"recrawl_after": "0s"})
+        recrawl["stats_rows"] = track_stats_rows(database_url) - stats_before
+        recrawl_rows = table_rows(database_url)
     finally:
         stop_replica_process(replica)
         for dbname in names:
@@ -135,7 +161,17 @@ def main() -> None:
     impersonated_ratio = stored["items_per_s"] / plain["items_per_s"]
     print(f"stored items/s, impersonated/plain: {impersonated_ratio:.2f}")
     print(f"stored/unstored items/s ratio: {ratio:.2f}")
+    per_artist = recrawl["answered"] / opts.artists
+    api_per_artist = sum(recrawl["api"].values()) / opts.artists
+    print(f"re-crawl of the unchanged world (recrawl_after=0s): {recrawl['answered']} requests answered = "
+          f"{per_artist:.3f} per artist ({api_per_artist:.3f} api-v2 requests per artist: "
+          + ", ".join(f"{k}={v}" for k, v in sorted(recrawl["api"].items()))
+          + f"; the rest is client_id discovery), {recrawl['elapsed_s']:.1f} s, "
+          f"{recrawl['stats_rows']} soundcloud_track_stats rows appended")
     targets = {
+        # Per artist: its profile and tracks pages; client_id discovery is once per crawl.
+        "re-crawl of an unchanged world <= 2 api-v2 requests per artist": api_per_artist <= 2,
+        "re-crawl left the rows as they were": recrawl_rows == rows,
         "impersonated >= 0.7 x plain (stored items/s)": impersonated_ratio >= 0.7,
         "TLS handshakes per 100 requests < 5 (impersonated)": stored["handshakes_per_100"] < 5,
         "impersonated and plain runs stored the same rows": rows == plain_rows,

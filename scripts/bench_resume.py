@@ -1,12 +1,19 @@
-"""``make bench-resume``: a killed soundcloud_artists job resumed with the
-same JOBDIR, against the ``make bench`` world (200 artists x 30 tracks x 50
-comments, replica in its own process, media off).
+"""``make bench-resume``: killed jobs resumed, for each spider with units.
 
-Runs the crawl uninterrupted into one database, then again into another
-with a JOBDIR, SIGKILLed once about half of the artists are finished, then
+* ``soundcloud_artists``: the ``make bench`` world (200 artists x 30 tracks x
+  50 comments, replica in its own process, media off), resumed with the same
+  JOBDIR;
+* ``cambridge_forum``: the whole replica forum (616 song forums, 574
+  threads), no delay, resumed with the same JOBDIR;
+* ``beatport_tracks``: the 360 labelled SoundCloud uploads of the replica
+  catalogue searched on Beatport (images stored), run again (no JOBDIR: a
+  search is done once its rows are stored).
+
+Each runs uninterrupted into one database, then into another, SIGKILLed once
+about half of its units are finished (polled: a benchmark, not a test), then
 resumed.  Prints the requests the replica answered for each part, the ratio
 (killed + resumed) / uninterrupted (target <= 1.1) and whether the rows are
-identical.
+identical.  ``--spider`` picks one (default: all three).
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 
@@ -67,12 +76,22 @@ def count(database_url: str, table: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--spider", choices=("all", "soundcloud_artists", "cambridge_forum", "beatport_tracks"),
+                        default="all")
     parser.add_argument("--artists", type=int, default=200)
     parser.add_argument("--tracks", type=int, default=30)
     parser.add_argument("--comments", type=int, default=50)
-    parser.add_argument("--kill-at", type=float, default=0.5, help="share of artists finished at the kill")
+    parser.add_argument("--kill-at", type=float, default=0.5, help="share of units finished at the kill")
     opts = parser.parse_args()
+    if opts.spider in ("all", "soundcloud_artists"):
+        bench_artists(opts)
+    if opts.spider in ("all", "cambridge_forum"):
+        bench_forum(opts)
+    if opts.spider in ("all", "beatport_tracks"):
+        bench_beatport(opts)
 
+
+def bench_artists(opts: argparse.Namespace) -> None:
     workdir = REPO / "data" / "bench-resume"
     workdir.mkdir(parents=True, exist_ok=True)
     replica, info = start_replica_process(
@@ -129,6 +148,101 @@ def main() -> None:
     print(f"killed + resumed = {total} requests = {total / uninterrupted:.3f} x uninterrupted "
           f"[{'ok' if total <= 1.1 * uninterrupted else 'MISSED'} <= 1.1]")
     print(f"rows identical to the uninterrupted crawl: {identical} ({', '.join(f'{k}={v}' for k, v in sizes.items())})")
+
+
+def sqlite_rows(database_url: str, queries: dict[str, str]) -> dict[str, set[tuple]]:
+    from tests.crawl import query
+
+    return {table: set(query(database_url, sql)) for table, sql in queries.items()}
+
+
+def answered_by(stats: dict) -> int:
+    return sum(v for k, v in stats.items() if k.startswith("status_") and isinstance(v, int))
+
+
+def killed_and_resumed(label: str, spider: str, settings: dict, *, answered_now: Callable[[], int],
+                       done_now: Callable[[str], int], target: int, with_jobdir: bool, queries: dict[str, str],
+                       unit: str, prepare: Callable[[str], None] = lambda url: None,
+                       env: dict | None = None) -> None:
+    """The uninterrupted run into one SQLite database, then the killed one and
+    its resumption into another (``prepare`` makes each database); prints the figures."""
+    from tests.crawl import finish, start_crawl
+
+    workdir = REPO / "data" / "bench-resume" / f"{label}-{uuid.uuid4().hex[:6]}"
+    workdir.mkdir(parents=True)
+    reference_url, resumed_url = (f"sqlite:///{workdir / f'{n}.sqlite3'}" for n in ("reference", "resumed"))
+    for url in (reference_url, resumed_url):
+        prepare(url)
+
+    def run(name: str, database_url: str, job: bool) -> Any:
+        extra = {"DATABASE_URL": database_url, "FILES_STORE": workdir / f"files-{Path(database_url).stem}"}
+        if job:
+            extra["JOBDIR"] = workdir / "job"
+        return start_crawl(spider, workdir, settings={**settings, **extra}, env=env, run=name)
+
+    start = answered_now()
+    assert finish(*run("uninterrupted", reference_url, False), timeout=3600).returncode == 0
+    uninterrupted = answered_now() - start
+    start = answered_now()
+    process, _log, _stats = run("killed", resumed_url, with_jobdir)
+    while done_now(resumed_url) < target and process.poll() is None:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    at_kill, first_part = done_now(resumed_url), answered_now() - start
+    start = answered_now()
+    resumed = finish(*run("resumed", resumed_url, with_jobdir), timeout=3600)
+    assert resumed.returncode == 0, resumed.log[-2000:]
+    second_part = answered_now() - start
+    reference, got = sqlite_rows(reference_url, queries), sqlite_rows(resumed_url, queries)
+    total = first_part + second_part
+    print(f"\n{spider}: killed at {at_kill} {unit} done (target {target}): {first_part} requests; resumed: "
+          f"{second_part}; uninterrupted: {uninterrupted}")
+    print(f"killed + resumed = {total} requests = {total / uninterrupted:.3f} x uninterrupted "
+          f"[{'ok' if total <= 1.1 * uninterrupted else 'MISSED'} <= 1.1]")
+    print(f"rows identical to the uninterrupted crawl: {reference == got} "
+          f"({', '.join(f'{k}={len(v)}' for k, v in got.items())})")
+
+
+def bench_forum(opts: argparse.Namespace) -> None:
+    from replicas.cambridge_mt import CambridgeReplica, build_forum, load_library
+    from tests.crawl import count_rows
+
+    library = load_library()
+    forum = build_forum(library)
+    with CambridgeReplica(library, forum) as replica:
+        killed_and_resumed(
+            "forum", "cambridge_forum",
+            {"CAMBRIDGE_FORUM_DELAY": 0, "MEDIA_ENABLED": "False", "LOG_LEVEL": "INFO", **replica.settings()},
+            answered_now=lambda: replica.stats.get("requests_forum", 0),
+            done_now=lambda url: max(count_rows(url, "crawl_units WHERE unit NOT LIKE 'forum:%'"), 0),
+            target=int(len(forum.threads) * opts.kill_at), with_jobdir=True, unit="threads", queries={
+                "cmt_forum_threads": "SELECT tid, forum_fid, title, author, started_at, views, replies "
+                                     "FROM cmt_forum_threads",
+                "cmt_forum_posts": "SELECT pid, tid, author, posted_at, body_text FROM cmt_forum_posts",
+                "cmt_mixes": "SELECT url, pid, tid, kind, host, filename FROM cmt_mixes"})
+
+
+def bench_beatport(opts: argparse.Namespace) -> None:
+    from replicas.beatport import BeatportReplica, build_catalogue
+    from replicas.beatport.uploads import labelled_uploads
+    from tests.crawl import count_rows
+    from tests.test_beatport_tracks_e2e import sc_rows, seed_soundcloud
+
+    catalogue = build_catalogue()
+    uploads = labelled_uploads(catalogue)
+    rows = sc_rows(uploads, list(range(len(uploads))))
+    done = ("beatport_matches m LEFT JOIN beatport_tracks b ON b.id = m.beatport_track_id "
+            "WHERE m.status = 'no_match' OR b.id IS NOT NULL")
+    with BeatportReplica(catalogue) as replica:
+        killed_and_resumed(
+            "beatport", "beatport_tracks",
+            {"BEATPORT_DOWNLOAD_DELAY": 0, "BEATPORT_CONCURRENT_REQUESTS": 4, "LOG_LEVEL": "INFO"},
+            answered_now=lambda: answered_by(replica.stats), done_now=lambda url: max(count_rows(url, done), 0),
+            target=int(len(rows) * opts.kill_at), with_jobdir=False, unit="searches",
+            prepare=lambda url: seed_soundcloud(url, rows), env={"BEATPORT_URL": replica.url}, queries={
+                "beatport_matches": "SELECT soundcloud_track_id, status, beatport_track_id FROM beatport_matches",
+                "beatport_tracks": "SELECT id, name, bpm, key_name, waveform_url, artwork_url FROM beatport_tracks"})
 
 
 if __name__ == "__main__":

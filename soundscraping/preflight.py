@@ -12,6 +12,7 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
+from soundscraping.spider_args import duration
 from soundscraping.storage import Database, StorageError
 
 
@@ -35,6 +36,11 @@ def check_settings(settings: BaseSettings) -> None:
             Database.from_url(settings.get("DATABASE_URL"))
         except StorageError as exc:
             raise UserError(str(exc)) from None
+    hidden_after = settings.get("SOUNDCLOUD_RECRAWL_HIDDEN_STATS_AFTER")
+    try:
+        duration(str(hidden_after))
+    except ValueError as exc:
+        raise UserError(f"bad SOUNDCLOUD_RECRAWL_HIDDEN_STATS_AFTER={hidden_after}: {exc}") from None
     store = settings.get("FILES_STORE")
     if settings.getbool("MEDIA_ENABLED", True) and store and "://" not in str(store):
         check_writable_folder("FILES_STORE", Path(store))

@@ -50,6 +50,12 @@ SOUNDCLOUD_DJ_SET_KEYWORDS = [
     "mix", "mixed", "dj set", "dj-set", "djset", "live set", "live at", "podcast",
     "mixtape", "b2b", "boiler room", "radio show", "guest mix", "set",
 ]
+# Re-crawls (-a recrawl_after=...): a track whose counts are hidden (null)
+# cannot show that it has new comments, so its comments are looked at again
+# only when its stored row is older than this (a duration: 30d, 12h, ...);
+# until then its row is kept.  Tracks with visible counts are looked at when
+# their comment_count changed (soundscraping/sites/soundcloud/recrawl.py).
+SOUNDCLOUD_RECRAWL_HIDDEN_STATS_AFTER = "30d"
 
 # Community graph (soundcloud_graph): interaction weights for the visit
 # priority (an account's score = sum of the weights of the interactions it

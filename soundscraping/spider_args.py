@@ -6,8 +6,10 @@ usage shown in that line."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,11 @@ class ArgSpec:
     args: tuple[Arg, ...] = ()
     # At least one of these must be given and not empty (the crawl's input).
     required_any: tuple[str, ...] = ()
+
+    def with_args(self, *extra: Arg) -> ArgSpec:
+        """This spec plus arguments every spider takes (its own win a name clash)."""
+        own = set(self.names)
+        return replace(self, args=self.args + tuple(a for a in extra if a.name not in own))
 
     @property
     def names(self) -> list[str]:
@@ -127,3 +134,23 @@ def lines_of_file(text: str) -> list[str]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read {str(path)!r}: {getattr(exc, 'strerror', None) or exc}") from None
     return list(dict.fromkeys(s.strip() for s in lines if s.strip() and not s.lstrip().startswith("#")))
+
+
+# One place for durations: "7d", "12h", "30m", "45s", "1w", combined ("1d12h").
+_DURATION_PART = re.compile(r"(\d+)([wdhms])")
+_DURATION_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def duration(text: str) -> timedelta:
+    """A duration such as ``7d``, ``12h``, ``30m``, ``0s`` or ``1d12h``."""
+    compact = text.strip().lower().replace(" ", "")
+    parts = _DURATION_PART.findall(compact)
+    if not compact or "".join(n + u for n, u in parts) != compact:
+        raise ValueError("not a duration (give a number and a unit: 7d, 12h, 30m, 45s, 1w, or e.g. 1d12h)")
+    return sum((timedelta(**{_DURATION_UNITS[u]: int(n)}) for n, u in parts), timedelta())
+
+
+# Taken by every spider (SoundscrapingSpider adds it to each one's ArgSpec):
+# re-visit only the units of work whose last completion, in any earlier
+# crawl, is older than this (soundscraping.units); unset: visit every unit.
+RECRAWL_AFTER = Arg("recrawl_after", "DURATION", duration)

@@ -19,9 +19,11 @@ finished in such a run (the next one after a kill redoes them).
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from scrapy.crawler import Crawler
 from soundscraping.extensions import CLEAN_RESUME
 from soundscraping.per_crawler import per_crawler
 from soundscraping.storage import StorageError, connected, finished_units
+from soundscraping.timestamps import utc_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -59,19 +62,21 @@ class UnitTracker:
     def for_crawler(cls, crawler: Crawler) -> UnitTracker:
         return per_crawler(cls, crawler)
 
-    def request_sent(self, unit: str | None) -> None:
+    def request_sent(self, unit: Any) -> None:
         if unit is not None:
-            self.requests[unit] += 1
+            self.requests[str(unit)] += 1
 
-    def request_done(self, unit: str | None) -> None:
-        if unit is not None and self.requests[unit] > 0:
-            self.requests[unit] -= 1
-            self._check(unit)
+    def request_done(self, unit: Any) -> None:
+        if unit is not None and self.requests[str(unit)] > 0:
+            self.requests[str(unit)] -= 1
+            self._check(str(unit))
 
-    def item_sent(self, unit: str | None, item: Any) -> None:
+    def item_sent(self, unit: Any, item: Any) -> None:
+        """An item of ``unit`` on its way through the pipelines (a unit with
+        no request outstanding finishes when its last item is through)."""
         if unit is not None:
-            self.items[unit] += 1
-            self._item_units[id(item)] = unit
+            self.items[str(unit)] += 1
+            self._item_units[id(item)] = str(unit)
 
     def _item_done(self, item: Any, *args: Any, **kwargs: Any) -> None:
         unit = self._item_units.pop(id(item), None)
@@ -95,23 +100,54 @@ class UnitTracker:
                 sink(unit)
 
 
-def load_finished(crawler: Crawler, spider: str) -> set[str]:
-    """Units this job finished before (empty when it is not a resumable job,
-    or storage is off or unreachable: then nothing is skipped)."""
-    job = job_id(crawler)
-    if job is None or not crawler.settings.getbool("STORAGE_ENABLED", True):
+def recrawl_cutoff(recrawl_after: timedelta | None, now: datetime | None = None) -> str | None:
+    """The time before which a unit's last completion makes it due again
+    (None: no re-crawl rule, every unit is due)."""
+    if recrawl_after is None:
+        return None
+    return utc_timestamp((now or datetime.now(UTC)) - recrawl_after)
+
+
+def load_finished(crawler: Crawler, spider: str, recrawl_after: timedelta | None = None) -> set[str]:
+    """Units to skip: those this job finished before (a resumed JOBDIR) and,
+    with ``recrawl_after``, those any crawl finished more recently than that.
+    Empty when neither applies, or storage is off or unreachable (then
+    nothing is skipped)."""
+    job, after = job_id(crawler), recrawl_cutoff(recrawl_after)
+    if (job is None and after is None) or not crawler.settings.getbool("STORAGE_ENABLED", True):
         return set()
     try:
         with connected(crawler.settings.get("DATABASE_URL")) as db:
-            return finished_units(db, spider, job)
+            return finished_units(db, spider, job, after)
     except StorageError as exc:
-        logger.warning("Could not read the finished units of job %s (%s): redoing them", job, exc)
+        logger.warning("Could not read the finished units of %s (%s): redoing them", job or spider, exc)
         return set()
 
 
-def unit_step(callback: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+def unit_step(callback: Callable[..., Any]) -> Callable[..., Any]:
     """Counts what a callback yields for its response's unit, and the
-    response itself as answered once the callback is done."""
+    response itself as answered once the callback is done (generator or
+    async generator callbacks)."""
+
+    def counted(tracker: UnitTracker, key: str, unit: Any, output: Any) -> None:
+        if isinstance(output, Request):
+            tracker.request_sent(output.meta.get(key))
+        elif output is not None:
+            tracker.item_sent(unit, output)
+
+    if inspect.isasyncgenfunction(callback):
+        @functools.wraps(callback)
+        async def async_step(spider: Any, response: Any) -> AsyncIterator[Any]:
+            tracker = UnitTracker.for_crawler(spider.crawler)
+            unit = response.meta.get(spider.unit_key)
+            try:
+                async for output in callback(spider, response):
+                    counted(tracker, spider.unit_key, unit, output)
+                    yield output
+            finally:
+                tracker.request_done(unit)
+
+        return async_step
 
     @functools.wraps(callback)
     def step(spider: Any, response: Any) -> Iterator[Any]:
@@ -120,10 +156,7 @@ def unit_step(callback: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[
         unit = response.meta.get(key)
         try:
             for output in callback(spider, response):
-                if isinstance(output, Request):
-                    tracker.request_sent(output.meta.get(key))
-                elif output is not None:
-                    tracker.item_sent(unit, output)
+                counted(tracker, key, unit, output)
                 yield output
         finally:
             tracker.request_done(unit)

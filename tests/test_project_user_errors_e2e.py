@@ -27,7 +27,15 @@ MISTAKES = {
     "download=everything": ("cambridge_mt", {"download": "everything"}, {},
                             "cambridge_mt: bad -a download=everything: must be one of none, previews, all"),
     "unknown argument": ("soundcloud_artists", {"artists": "a", "bogus": "1"}, {},
-                         "soundcloud_artists has no argument 'bogus' (valid arguments: artists, artists_file)"),
+                         "soundcloud_artists has no argument 'bogus' (valid arguments: artists, artists_file, "
+                         "recrawl_after)"),
+    "recrawl_after=soon": ("cambridge_forum", {"recrawl_after": "soon"}, {},
+                           "cambridge_forum: bad -a recrawl_after=soon: not a duration (give a number and a unit: "
+                           "7d, 12h, 30m, 45s, 1w, or e.g. 1d12h)"),
+    "bad hidden-stats duration": ("soundcloud_artists", {"artists": "a"},
+                                  {"SOUNDCLOUD_RECRAWL_HIDDEN_STATS_AFTER": "monthly"},
+                                  "bad SOUNDCLOUD_RECRAWL_HIDDEN_STATS_AFTER=monthly: not a duration (give a number "
+                                  "and a unit: 7d, 12h, 30m, 45s, 1w, or e.g. 1d12h)"),
     "mysql DATABASE_URL": ("cambridge_mt", {}, {"DATABASE_URL": "mysql://u@db/x"},
                            "unsupported DATABASE_URL scheme 'mysql' (use postgresql:// or sqlite:///)"),
 }
@@ -57,13 +65,14 @@ def test_unwritable_files_store_is_one_line(tmp_path: Path) -> None:
 def test_each_spider_declares_its_arguments_once() -> None:
     values = SoundCloudGraphSpider.parse_arguments({"seeds": "a, b,a", "max_accounts": "12", "_job": "j1"})
     assert values == {"seeds": ["a", "b"], "seeds_file": [], "max_accounts": 12, "min_followers": 250,
-                      "per_kind_limit": 500}
+                      "per_kind_limit": 500, "recrawl_after": None}
     spider = SoundCloudArtistsSpider(artists="x,y", _job="6487ec7")  # Scrapyd's job id is accepted
     assert spider.artist_refs == ["x", "y"] and spider._job == "6487ec7"
     assert CambridgeForumSpider(forums="12;7").fids == [12, 7]
     assert BeatportTracksSpider(track_ids="3 4", limit="2").track_ids == [3, 4]
     with pytest.raises(SpiderArgumentError, match=r"beatport_tracks has no argument 'tracks' "
-                                                  r"\(valid arguments: track_ids, query, limit, previews\)"):
+                                                  r"\(valid arguments: track_ids, query, limit, previews, "
+                                                  r"recrawl_after\)"):
         BeatportTracksSpider(tracks="1")
     with pytest.raises(SpiderArgumentError, match="must be at least 1"):
         BeatportTracksSpider(limit="0")

@@ -284,7 +284,8 @@ def test_rows_reach_the_database_within_seconds_on_a_slow_crawl(tmp_path: Path) 
         held.wait_arrived()
         wait_until(lambda: count_rows(database_url, "soundcloud_comments") == others,
                    "every row but the held page's stored while the crawl goes on")
-        assert count_rows(database_url, "soundcloud_tracks") == len(expected_tracks(world))
+        # The held track's row waits for its comments (a stored track row says its comments are in).
+        assert count_rows(database_url, "soundcloud_tracks") == len(expected_tracks(world)) - 1
         assert process.poll() is None, "the crawl is still running"
         held.release()
         result = finish(process, log, stats)
@@ -333,7 +334,10 @@ def test_database_lost_mid_crawl_fails_loudly_and_keeps_unsaved_rows(tmp_path: P
     # The held artist's unit-finished marker travels with its last rows, never without them.
     markers = [r["row"]["unit"] for r in unsaved if r["table"] == "crawl_units"]
     assert markers in ([], [world.artists[-1]["permalink"]])
-    assert all(r["table"].startswith("soundcloud_") and r["row"]["id"] for r in unsaved if r["table"] != "crawl_units")
+    assert all(r["table"].startswith("soundcloud_") and (r["row"].get("id") or r["row"].get("track_id"))
+               for r in unsaved if r["table"] != "crawl_units")
+    # The held track's row (and its stats row) waited for its comments: unsaved with them.
+    assert [r["row"]["id"] for r in unsaved if r["table"] == "soundcloud_tracks"] == [held_track]
     assert f"{len(unsaved)} rows not saved" in last_line(result.log)
     assert str(next(unsaved_dir.glob("*.jsonl"))) in last_line(result.log)
 

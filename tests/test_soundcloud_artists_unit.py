@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from soundscraping.items import SoundCloudComment, SoundCloudTrack, SoundCloudUser
 from soundscraping.spiders.soundcloud_artists import SoundCloudArtistsSpider
 from tests.fixtures import response_json
-from tests.utils import fake_response, items_of, make_spider, query_params, requests_of
+from tests.utils import fake_response, items_of, make_spider, output_of, query_params, requests_of
 
 API = "https://api-v2.soundcloud.com"
 PROFILE = "soundcloud/newpipe-mocks/soundcloudchannelextractor/dubmatix/generated_mock_4.json"
@@ -37,7 +37,7 @@ def test_a_permalink_is_resolved_and_a_name_is_searched() -> None:
 
 def test_profile_asks_for_the_tracks_with_the_profile_riding_along() -> None:
     s = spider()
-    out = list(s.parse_artist(fake_response(PROFILE, meta={"artist": "dubmatix"})))
+    out = output_of(s.parse_artist(fake_response(PROFILE, meta={"artist": "dubmatix"})))
     assert items_of(out) == [], "the profile is stored once its tracks say whether they are complete"
     (tracks,) = requests_of(out)
     assert urlsplit(tracks.url).path == "/users/542134/tracks"
@@ -56,24 +56,24 @@ def test_unknown_artist_is_skipped_and_counted() -> None:
     response = fake_response(NOT_FOUND, f"{API}/resolve?url=https%3A%2F%2Fsoundcloud.com%2Fnobody",
                              meta={"artist": "nobody", "handle_httpstatus_list": [404]})
     assert response.status == 404
-    assert list(s.parse_artist(response)) == []
+    assert output_of(s.parse_artist(response)) == []
     assert s.crawler.stats.get_value("soundscraping/skipped/artist_not_found") == 1
 
 
 def test_a_body_that_is_not_json_is_retried_then_skipped() -> None:
     s = spider()
     page = "soundcloud/html-pages/soundcloud.com.bruceneilmusic.html"  # an HTML page where JSON was expected
-    (retry,) = s.parse_artist(fake_response(page, f"{API}/resolve?url=x", meta={"artist": "x"}))
+    (retry,) = output_of(s.parse_artist(fake_response(page, f"{API}/resolve?url=x", meta={"artist": "x"})))
     assert retry.url == f"{API}/resolve?url=x" and retry.meta["retry_times"] == 1 and retry.dont_filter
     second = fake_response(page, retry.url, meta=retry.meta)
-    (third,) = s.parse_artist(second)
-    assert list(s.parse_artist(fake_response(page, third.url, meta=third.meta))) == []
+    (third,) = output_of(s.parse_artist(second))
+    assert output_of(s.parse_artist(fake_response(page, third.url, meta=third.meta))) == []
     assert s.crawler.stats.get_value("soundscraping/skipped/malformed_json") == 1
 
 
 def test_search_picks_the_user_of_that_name() -> None:
     s = spider()
-    out = list(s.parse_artist_search(fake_response(SEARCH, meta={"artist": "Lil Uzi Vert"})))
+    out = output_of(s.parse_artist_search(fake_response(SEARCH, meta={"artist": "Lil Uzi Vert"})))
     (tracks,) = requests_of(out)
     assert tracks.meta["user_id"] == 10494998 and tracks.meta["artist_profile"].permalink == "liluzivert"
     assert urlsplit(tracks.url).path == "/users/10494998/tracks"
@@ -81,7 +81,7 @@ def test_search_picks_the_user_of_that_name() -> None:
 
 def test_search_without_that_name_is_skipped() -> None:
     s = spider()
-    assert list(s.parse_artist_search(fake_response(SEARCH, meta={"artist": "Nobody Of That Name"}))) == []
+    assert output_of(s.parse_artist_search(fake_response(SEARCH, meta={"artist": "Nobody Of That Name"}))) == []
     assert s.crawler.stats.get_value("soundscraping/skipped/artist_not_found") == 1
 
 
@@ -93,16 +93,22 @@ def test_track_page_yields_tracks_their_author_once_comment_requests_and_the_nex
     # The recorded answer to that request; the anti-bot middleware noted how it got through.
     recorded_url = fake_response(TRACKS).url
     out = list(s.parse_tracks(fake_response(TRACKS, recorded_url, {"access_route": "impersonate"}, request=first)))
-    assert [t.id for t in items_of(out, SoundCloudTrack)] == [t["id"] for t in recorded["collection"]]
+    with_comments = [t["id"] for t in recorded["collection"] if t["comment_count"] != 0]
+    # A track's row waits for its comments (it rides along their requests).
+    assert [t.id for t in items_of(out, SoundCloudTrack)] == [t["id"] for t in recorded["collection"]
+                                                               if t["id"] not in with_comments]
     assert [u.id for u in items_of(out, SoundCloudUser)] == [10494998], "the author's mini user, once"
     assert not any(u.full_profile for u in items_of(out, SoundCloudUser)), "the profile waits for the last page"
     *comments, next_page = requests_of(out)
-    with_comments = [t["id"] for t in recorded["collection"] if t["comment_count"] != 0]
     assert [r.meta["track_id"] for r in comments] == with_comments and len(with_comments) == 19
     for request, track_id in zip(comments, with_comments, strict=True):
         assert urlsplit(request.url).path == f"/tracks/{track_id}/comments"
         assert query_params(request.url)["threaded"] == ["0"] and request.callback == s.parse_comments
-        assert request.meta == {"artist": "liluzivert", "track_id": track_id}
+        assert query_params(request.url)["sort"] == ["newest"], "the page order relied on, asked for"
+        assert request.errback == s.on_comments_error
+        assert {k: request.meta[k] for k in ("artist", "track_id", "track_stored", "comments_since")} == {
+            "artist": "liluzivert", "track_id": track_id, "track_stored": False, "comments_since": None}
+        assert request.meta["track"].id == track_id
     assert next_page.url.startswith(recorded["next_href"]) and next_page.callback == s.parse_tracks
     assert query_params(next_page.url)["client_id"] == ["CkCiIyf14rHi27fhk7HxhPOzc85okfSJ"], "the answer's client_id"
     assert next_page.errback == s.on_tracks_error
@@ -122,4 +128,5 @@ def test_comment_page_yields_comments_of_the_track_and_the_next_page() -> None:
                                                                                 recorded["collection"]))
     (next_page,) = requests_of(out)
     assert next_page.url == recorded["next_href"] and next_page.callback == s.parse_comments
-    assert next_page.meta == {"artist": "x", "track_id": 1670147625}
+    assert next_page.meta == {"artist": "x", "track_id": 1670147625, "comments_since": None,
+                              "comments_last": recorded["collection"][-1]["created_at"]}

@@ -95,3 +95,15 @@ def start_requests_of(spider: Spider) -> list[Any]:
         return [x async for x in spider.start()]
 
     return asyncio.run(collect())
+
+
+def output_of(callback_output: Any) -> list[Any]:
+    """Everything a callback yields, whether it is a generator or an async
+    generator (run on a fresh event loop)."""
+    if not hasattr(callback_output, "__aiter__"):
+        return list(callback_output)
+
+    async def collect() -> list[Any]:
+        return [x async for x in callback_output]
+
+    return asyncio.run(collect())

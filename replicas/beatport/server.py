@@ -40,7 +40,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from replicas.beatport.world import Catalogue, Track
-from replicas.common import Signer
+from replicas.common import Holds, Signer
 from replicas.common import Stats as _Stats
 from replicas.runner import AppThread
 from replicas.soundcloud.media import jpeg_bytes, png_bytes
@@ -224,6 +224,8 @@ class BeatportReplica:
         self._images: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self._previews: OrderedDict[str, bytes] = OrderedDict()
+        # Requests a test holds until it has caused its fault (replicas/common.py).
+        self.holds = Holds()
         self.apps = {"www": self._www_app(), "media": self._media_app(), "samples": self._samples_app()}
         self.ca: TestCA | None = TestCA() if self.quirks.https else None
         self.tls: TLSGate | None = TLSGate(self.ca, self.stats) if self.ca is not None else None
@@ -239,6 +241,7 @@ class BeatportReplica:
         return dict(self.urls)
 
     def stop(self) -> None:
+        self.holds.release_all()
         self._thread.stop()
 
     @property
@@ -616,7 +619,7 @@ class BeatportReplica:
 
     # -- media ---------------------------------------------------------------------------------
     def _media_app(self) -> web.Application:
-        app = web.Application(middlewares=[self.stats.count_status])
+        app = web.Application(middlewares=[self.stats.count_status, self.holds.middleware])
         app.router.add_get("/image_size/{w:\\d+}x{h:\\d+}/{name}", self._image, name="image")
         return app
 

@@ -32,6 +32,7 @@ from replicas.cambridge_mt.content import BLOCK, StreamFile, audio_file, mp3_byt
 from replicas.cambridge_mt.library import render_library
 from replicas.cambridge_mt.mybb import render_forum, render_index, render_thread
 from replicas.cambridge_mt.world import Forum, Library, build_forum, load_library
+from replicas.common import Holds
 from replicas.runner import AppThread
 
 __all__ = ["APPS", "CambridgeReplica", "Quirks", "Stats"]
@@ -113,6 +114,8 @@ class CambridgeReplica:
         self._locked_until = 0.0
         self._forum_in_flight = 0
         self._library_html: str | None = None
+        # Forum requests a test holds until it has caused its fault (replicas/common.py).
+        self.holds = Holds()
         self.apps = {name: self._app(name) for name in APPS}
         self._thread = AppThread(self.apps, host=host, ports=ports)
 
@@ -128,6 +131,7 @@ class CambridgeReplica:
         return dict(self.urls)
 
     def stop(self) -> None:
+        self.holds.release_all()
         self._thread.stop()
 
     def __enter__(self) -> CambridgeReplica:
@@ -280,6 +284,7 @@ class CambridgeReplica:
             app.router.add_route("HEAD", "/attachment.php", self._file_handler(name))
             app.router.add_route("GET", "/attachment.php", self._file_handler(name))
             app.middlewares.append(self._forum_guard)
+            app.middlewares.append(self.holds.middleware)
         if name != "forum":
             app.router.add_route("HEAD", "/{path:.*}", self._file_handler(name))
             app.router.add_route("GET", "/{path:.*}", self._file_handler(name))

@@ -165,6 +165,7 @@ class SoundCloudReplica(ApiHost, WebHost, AssetsHost, ImagesHost, DataDome):
         self._search_users: list[tuple[str, int]] = []
         self._search_tracks: list[tuple[str, int]] = []
         self._track_json: dict[int, str] = {}
+        self._track_json_revision = 0
         self._stream: dict[int, list[tuple[int, str, int]]] = {}
         self.apps = {"web": self._web_app(), "api": self._api_app(),
                      "assets": self._assets_app(), "images": self._images_app()}
@@ -273,6 +274,9 @@ class SoundCloudReplica(ApiHost, WebHost, AssetsHost, ImagesHost, DataDome):
         return web.Response(body=text.encode("utf-8"), status=status, headers=h)
 
     def _track_str(self, tid: int) -> str:
+        if self._track_json_revision != self.world.revision:  # the world changed: render again
+            self._track_json.clear()
+            self._track_json_revision = self.world.revision
         s = self._track_json.get(tid)
         if s is None:
             s = self._track_json[tid] = self.world.track_json(tid) or "null"

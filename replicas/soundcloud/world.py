@@ -253,6 +253,13 @@ class _Track:
     secret_token: str | None = None
     comment_base: int = 0  # first global comment ordinal of this track
     comment_break: int | None = None  # a position where comment pages end early
+    # Comments posted after the world was built (World.add_comments), oldest
+    # first: (comment id, author id, created_at as epoch seconds).
+    added_comments: list[tuple[int, int, int]] = field(default_factory=list)
+
+    @property
+    def comment_total(self) -> int:
+        return self.n_comments + len(self.added_comments)
 
 
 @dataclass
@@ -295,6 +302,9 @@ class World:
         self.comment_cache_size = 256
         self._counts: dict[str, int] | None = None
         self.urls: dict[str, str] = dict(REAL_URLS)
+        # Bumped by every change after build (add_comments, set_counts): the
+        # server drops the JSON it rendered before.
+        self.revision = 0
         self._reset_render_cache()
 
     # -- binding ---------------------------------------------------------------
@@ -476,8 +486,9 @@ class World:
             for aid in self._artist_ids:
                 for tid in self._u[aid].track_ids:
                     rec = self._t[tid]
-                    n_comments += rec.n_comments
+                    n_comments += rec.comment_total
                     authors.update(self._comment_authors(rec)[0])
+                    authors.update(a for _, a, _ in rec.added_comments)
             self._counts = {
                 "artists": len(self._artist_ids),
                 "tracks": sum(len(self._u[a].track_ids) for a in self._artist_ids),
@@ -485,6 +496,41 @@ class World:
                 "comment_authors": len(authors),
             }
         return dict(self._counts)
+
+    # -- changes (for re-crawl tests) ----------------------------------------------
+    def add_comments(self, track_id: int, n: int, created_at: int | None = None) -> list[int]:
+        """Post ``n`` new top-level comments on a track, now (or at
+        ``created_at``, epoch seconds), by existing commenters; its
+        comment_count grows by ``n``.  Returns the new comment ids, which are
+        larger than every id in the world (ids grow with time, as on
+        SoundCloud)."""
+        rec = self._t[track_id]
+        when = int(time.time()) if created_at is None else created_at
+        with self._lock:
+            newest = max([c[0] for t in self._t.values() for c in t.added_comments]
+                         + [1_400_000_000 + 4 * (t.comment_base + t.n_comments) for t in self._t.values()])
+            ids = [newest + 4 * (k + 1) for k in range(n)]
+            rng = _rng(self.config.seed, "added-comments", track_id, len(rec.added_comments))
+            for k, cid in enumerate(ids):
+                author = self._pool[rng.randrange(len(self._pool))]
+                rec.added_comments.append((cid, author, when + k))
+            self._changed()
+        return ids
+
+    def set_counts(self, track_id: int, *, playback: int | None = None, likes: int | None = None,
+                   reposts: int | None = None) -> None:
+        """Change a track's counts (plays, likes, reposts), as time does."""
+        rec = self._t[track_id]
+        with self._lock:
+            rec.playback = rec.playback if playback is None else playback
+            rec.likes = rec.likes if likes is None else likes
+            rec.reposts = rec.reposts if reposts is None else reposts
+            self._changed()
+
+    def _changed(self) -> None:
+        self.revision += 1
+        self._counts = None
+        self._reset_render_cache()
 
     # -- rendering ---------------------------------------------------------------
     def _avatar_url(self, u: _User) -> str:
@@ -579,7 +625,7 @@ class World:
             "artwork_url": (f"{images}/artworks-{t.artwork[0]}-large.{t.artwork[1]}"
                             if t.artwork else None),
             "caption": None, "commentable": True,
-            "comment_count": None if hidden else t.n_comments,
+            "comment_count": None if hidden else t.comment_total,
             "created_at": iso(t.created_at), "description": t.description,
             "downloadable": False, "download_count": 0, "duration": t.duration,
             "full_duration": t.full_duration, "embeddable_by": "all", "genre": t.genre,
@@ -671,6 +717,15 @@ class World:
                 f'"created_at":"{iso(start + times[i])}","timestamp":{"null" if stamp is None else stamp},'
                 f'"track_id":{t.id},"user_id":{authors[i]},'
                 f'"self":{{"urn":"soundcloud:comments:{cid}"}},"user":{self.mini_user_json(authors[i])}}}')
+        for cid, author, created in t.added_comments:
+            stamp = rng.randrange(max(t.duration - 1000, 1))
+            root.append(len(root))
+            replies.append(False)
+            stamps.append(stamp)
+            encoded.append(
+                f'{{"kind":"comment","id":{cid},"body":{_dumps(rng.choice(_COMMENT_BODIES))},'
+                f'"created_at":"{iso(created)}","timestamp":{stamp},"track_id":{t.id},"user_id":{author},'
+                f'"self":{{"urn":"soundcloud:comments:{cid}"}},"user":{self.mini_user_json(author)}}}')
         return CommentBlock(json=encoded, root=root, is_reply=replies, stamps=stamps)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import scrapy
@@ -33,7 +34,7 @@ from soundscraping.sites.soundcloud.parsers import (
     parse_collection_page,
     parse_user_json,
 )
-from soundscraping.spider_args import SCRAPYD_ARGUMENTS, ArgSpec
+from soundscraping.spider_args import RECRAWL_AFTER, SCRAPYD_ARGUMENTS, ArgSpec
 from soundscraping.units import UnitTracker
 
 
@@ -48,10 +49,12 @@ class SoundscrapingSpider(scrapy.Spider):
     # spiders: see soundscraping.units); None = no units.
     unit_key: ClassVar[str | None] = None
 
+    recrawl_after: timedelta | None  # -a recrawl_after (every spider; see soundscraping.units)
+
     def __init__(self, *args: Any, **kwargs: Any):
         values = self.parse_arguments(kwargs)
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k in SCRAPYD_ARGUMENTS})
-        for arg in self.arguments.args:
+        for arg in self.all_arguments().args:
             setattr(self, arg.attr or arg.name, values[arg.name])
 
     @classmethod
@@ -66,7 +69,12 @@ class SoundscrapingSpider(scrapy.Spider):
     def parse_arguments(cls, given: Mapping[str, Any]) -> dict[str, Any]:
         """The values of ``-a`` arguments; ``SpiderArgumentError`` (one line)
         for a mistake.  The crawl command calls it before anything starts."""
-        return cls.arguments.parse(cls.name, given)
+        return cls.all_arguments().parse(cls.name, given)
+
+    @classmethod
+    def all_arguments(cls) -> ArgSpec:
+        """The spider's own arguments and those every spider takes."""
+        return cls.arguments.with_args(RECRAWL_AFTER)
 
     def count(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(key, n)

@@ -2,7 +2,8 @@
 
 - default: every stored SoundCloud track (``soundcloud_tracks``) that is not a
   DJ set and was never searched on Beatport, or whose last search
-  (``beatport_matches.searched_at``) is older than ``BEATPORT_RESEARCH_DAYS``;
+  (``beatport_matches.searched_at``) is older than ``BEATPORT_RESEARCH_DAYS``
+  (``-a recrawl_after=30d`` sets that age for one run);
 - ``-a track_ids=1,2``: those SoundCloud tracks, whatever their state;
 - ``-a query="Artist - Title"``: an ad-hoc lookup (a match is stored in
   ``beatport_tracks`` without a SoundCloud id; nothing in beatport_matches);
@@ -19,7 +20,10 @@ into ``beatport_tracks``, with its waveform and artwork images.  Every finished
 search is recorded in ``beatport_matches`` (``matched`` or ``no_match``), so
 a track is not searched again every run; a search that could not be
 finished (blocked, failed, a page not understood) records nothing and is
-tried again next run.
+tried again next run.  A search is the unit of work: it counts as done once
+its ``beatport_matches`` row and, for a match, its ``beatport_tracks`` row
+are both stored (``storage.queries.tracks_to_match``), so a killed crawl
+run again (JOBDIR or not) searches only what it had not finished.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from soundscraping.spider_args import Arg, ArgSpec, boolean, integer, numbers
 from soundscraping.spiders.base import SoundscrapingSpider
 from soundscraping.storage import StorageError, connected, tracks_by_id, tracks_to_match
 from soundscraping.timestamps import utc_now, utc_timestamp
+from soundscraping.units import recrawl_cutoff
 
 
 @dataclass
@@ -167,8 +172,11 @@ class BeatportTracksSpider(SoundscrapingSpider):
                 for track_id in sorted(missing):
                     self.skip("track_not_in_database", "SoundCloud track %d is not in soundcloud_tracks", track_id)
                 return rows
-            days = self.settings.getint("BEATPORT_RESEARCH_DAYS", 180)
-            cutoff = utc_timestamp(datetime.now(UTC) - timedelta(days=days)) if days > 0 else None
+            if self.recrawl_after is not None:  # -a recrawl_after: this run's re-search age
+                cutoff = recrawl_cutoff(self.recrawl_after)
+            else:
+                days = self.settings.getint("BEATPORT_RESEARCH_DAYS", 180)
+                cutoff = utc_timestamp(datetime.now(UTC) - timedelta(days=days)) if days > 0 else None
             return tracks_to_match(db, searched_before=cutoff)
 
     def make_target(self, track_id: int | None, title: str, uploader: str | None,

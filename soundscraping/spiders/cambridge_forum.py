@@ -9,6 +9,15 @@ every page of their thread lists and every page of every thread:
 ``download=mixes`` also stores attachments and direct audio links through
 the media pipelines.
 
+Units of work (soundscraping.units), recorded finished in ``crawl_units``
+behind their last rows: a thread (unit ``<tid>``: its row, every page of
+posts, its mixes) and a song forum (unit ``forum:<fid>``: every page of its
+thread list and every thread on them; forums that list other forums are
+never finished, they are read on every run to find what is new).  A killed
+job resumed with the same ``JOBDIR`` skips the forums and threads it
+finished and reads only the rest; ``-a recrawl_after=7d`` skips those any
+crawl finished less than that ago.
+
 The forum answers HTTP 400 to bursts: one request at a time, a delay
 (``CAMBRIDGE_FORUM_DELAY``), 400 retried, and a 400/5xx holds the host for
 ``CAMBRIDGE_FORUM_BACKOFF`` seconds or more.
@@ -16,6 +25,7 @@ The forum answers HTTP 400 to bursts: one request at a time, a delay
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
@@ -37,6 +47,7 @@ from soundscraping.sites.cambridge_mt.forum import parse_forum_page, parse_threa
 from soundscraping.sites.cambridge_mt.urls import is_direct_audio
 from soundscraping.spider_args import Arg, ArgSpec, numbers, one_of
 from soundscraping.spiders.base import SoundscrapingSpider
+from soundscraping.units import UnitTracker, load_finished, unit_step
 
 DOWNLOAD_MODES = ("none", "mixes")
 
@@ -50,6 +61,13 @@ class CambridgeForumSpider(SoundscrapingSpider):
     ))
     fids: list[int]
     download: str
+    # The unit of work: one thread (request meta "tid").
+    unit_key = "tid"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.finished: set[str] = set()  # units to skip, read at start (resume, re-crawl)
+        self.thread_forums: dict[str, int] = {}  # thread unit -> the forum whose unit waits for it
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -88,11 +106,38 @@ class CambridgeForumSpider(SoundscrapingSpider):
         fids = self.fids or [self.settings.getint("CAMBRIDGE_FORUM_ROOT_FID", 184)]
         self.logger.info("Crawling forum %s from fid %s (downloads: %s, %.1f s between requests)", self.base_url,
                          ",".join(map(str, fids)), self.download, self.settings.getfloat("DOWNLOAD_DELAY"))
+        self.finished = await asyncio.to_thread(load_finished, self.crawler, self.name, self.recrawl_after)
+        if self.finished:
+            forums = sum(1 for unit in self.finished if unit.startswith("forum:"))
+            self.logger.info("%d song forums and %d threads were finished %s and are skipped", forums,
+                             len(self.finished) - forums, "before in this job" if self.recrawl_after is None
+                             else f"less than {self.recrawl_after} ago (or before in this job)")
+        self.units.sinks.append(self.unit_finished)
         for fid in fids:
-            yield self.forum_request(fid)
+            if (request := self.forum_request(fid)) is not None:
+                yield request
 
-    def forum_request(self, fid: int, page: int = 1) -> Request:
+    # -- units ------------------------------------------------------------------------
+    # A forum's unit counts its list pages (as requests) and, as one request
+    # each, the threads listed on them: each is done when the thread's unit
+    # finishes (``unit_finished``).
+
+    @property
+    def units(self) -> UnitTracker:
+        return UnitTracker.for_crawler(self.crawler)
+
+    def unit_finished(self, unit: str) -> None:
+        fid = self.thread_forums.pop(unit, None)
+        if fid is not None:
+            self.units.request_done(forum_unit(fid))
+
+    def forum_request(self, fid: int, page: int = 1) -> Request | None:
+        """A page of a forum's thread list (None: that forum was finished)."""
+        if page == 1 and forum_unit(fid) in self.finished:
+            self.count("soundscraping/units/skipped")
+            return None
         query = {"fid": fid, **({"page": page} if page > 1 else {})}
+        self.units.request_sent(forum_unit(fid))
         return Request(f"{self.base_url}/forumdisplay.php?{urlencode(query)}", callback=self.parse_forum,
                        errback=self.on_request_error, meta={"fid": fid, "page": page})
 
@@ -138,18 +183,31 @@ class CambridgeForumSpider(SoundscrapingSpider):
         return None
 
     def parse_forum(self, response: Response) -> Iterator[Any]:
+        fid = response.meta["fid"]
+        try:
+            yield from self.read_forum(response)
+        finally:
+            self.units.request_done(forum_unit(fid))
+
+    def read_forum(self, response: Response) -> Iterator[Any]:
+        fid, number = response.meta["fid"], response.meta.get("page", 1)
         try:
             page = parse_forum_page(response.text, response.url, now=self.now(response), tz=self.tz)
         except MalformedPage as exc:
             if (retry := self._malformed(response, exc)) is not None:
+                self.units.request_sent(forum_unit(fid))
                 yield retry
             return
-        fid, number = response.meta["fid"], response.meta.get("page", 1)
         if not page.forums and not page.threads and number == 1:
             self.count("soundscraping/forum/empty_forums")
+        if page.forums and number == 1:
+            # Lists forums: never finished (held by one request never done),
+            # it is read on every run to find new forums and threads.
+            self.units.request_sent(forum_unit(fid))
         for row in page.forums:
             self.count("soundscraping/forum/forums")
-            yield self.forum_request(row.fid)
+            if (request := self.forum_request(row.fid)) is not None:
+                yield request
         if number == 1:
             if page.pages > 1:
                 self.logger.debug("Forum %d (%s): %d thread pages", fid, page.name, page.pages)
@@ -157,8 +215,17 @@ class CambridgeForumSpider(SoundscrapingSpider):
                 yield self.forum_request(fid, k)
         for thread in page.threads:
             thread.forum_fid = fid
+            unit = str(thread.tid)
+            if unit in self.finished:
+                self.count("soundscraping/units/skipped")
+                continue
+            if unit not in self.thread_forums and unit not in self.units.finished:
+                self.thread_forums[unit] = fid
+                self.units.request_sent(forum_unit(fid))
+            self.units.request_sent(thread.tid)
             yield self.thread_request(thread)
 
+    @unit_step
     def parse_thread(self, response: Response) -> Iterator[Any]:
         try:
             page = parse_thread_page(response.text, response.url, now=self.now(response), tz=self.tz)
@@ -194,7 +261,15 @@ class CambridgeForumSpider(SoundscrapingSpider):
 
     def on_thread_error(self, failure: Failure) -> Iterator[Any]:
         """A thread that cannot be read is still a thread: keep its list row."""
-        self.on_request_error(failure)
         meta = failure.request.meta
-        if meta.get("page", 1) == 1 and meta.get("thread") is not None:
-            yield meta["thread"]
+        thread = meta.get("thread") if meta.get("page", 1) == 1 else None
+        if thread is not None:  # counted before the request: the unit cannot finish before its row
+            UnitTracker.for_crawler(self.crawler).item_sent(meta.get("tid"), thread)
+        self.on_request_error(failure)
+        if thread is not None:
+            yield thread
+
+
+def forum_unit(fid: int) -> str:
+    """A forum's unit name (a thread's is its tid)."""
+    return f"forum:{fid}"

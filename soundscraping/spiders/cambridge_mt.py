@@ -9,10 +9,16 @@ the Cambridge-MT "Mixing Secrets" multitrack library (one page,
   ZIP.  ZIPs (and WAVs) are streamed to FILES_STORE by
   ``soundscraping.media.streaming.StreamingFilesPipeline``; links that are web pages
   (registration-only or archive.org pages) are recorded, not downloaded.
+
+A song (its row and files) is the unit of work: recorded finished in
+``crawl_units`` once through the pipelines; ``-a recrawl_after=30d`` skips
+the songs finished less than that ago (their files are not checked again),
+and a killed job resumed with the same ``JOBDIR`` skips those it finished.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -26,6 +32,7 @@ from soundscraping.sites.cambridge_mt.urls import is_file_url
 from soundscraping.spider_args import Arg, ArgSpec, one_of
 from soundscraping.spiders.base import SoundscrapingSpider
 from soundscraping.timestamps import utc_now
+from soundscraping.units import UnitTracker, load_finished
 
 DOWNLOAD_MODES = ("none", "previews", "all")
 
@@ -39,6 +46,7 @@ class CambridgeMtSpider(SoundscrapingSpider):
     async def start(self) -> AsyncIterator[Any]:
         url = self.settings.get("CAMBRIDGE_MT_URL")
         self.logger.info("Reading the multitrack library at %s (downloads: %s)", url, self.download)
+        self.finished_songs = await asyncio.to_thread(load_finished, self.crawler, self.name, self.recrawl_after)
         yield Request(url, callback=self.parse_library, errback=self.on_request_error, dont_filter=True)
 
     def parse_library(self, response: Response) -> Iterator[Any]:
@@ -52,9 +60,16 @@ class CambridgeMtSpider(SoundscrapingSpider):
         if not songs:
             self.logger.error("The library page at %s lists no songs", response.url)
         self.logger.info("Library: %d songs", len(songs))
+        done = getattr(self, "finished_songs", set())
+        units = UnitTracker.for_crawler(self.crawler)
         for song in songs:
+            unit = song_unit(song)
+            if unit in done:
+                self.count("soundscraping/units/skipped")
+                continue
             song.file_urls = self.files_of(song)
             self._count_kinds(song)
+            units.item_sent(unit, song)  # finished once the song and its files are stored
             yield song
 
     def files_of(self, song: CmtSong) -> list[str]:
@@ -80,3 +95,8 @@ class CambridgeMtSpider(SoundscrapingSpider):
             self.count("soundscraping/cmt/multi_part")
         if not song.multitrack_urls and not song.excerpt_urls:
             self.count("soundscraping/cmt/no_multitrack")
+
+
+def song_unit(song: CmtSong) -> str:
+    """A song's unit name (its key: artist and title)."""
+    return f"{song.artist} - {song.title}"

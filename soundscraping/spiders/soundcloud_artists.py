@@ -1,6 +1,11 @@
 """``scrapy crawl soundcloud_artists -a artists=a,b,c`` (permalinks, display
 names or profile URLs, mixed) or ``-a artists_file=PATH`` (one per line):
-each artist's profile, every track and DJ set, and every comment."""
+each artist's profile, every track and DJ set, and every comment.
+
+A track's row is stored once its comments were read to the end, so a stored
+row says its comments were complete at its ``comment_count``: what a re-crawl
+(``-a recrawl_after=7d``) relies on to fetch only new comments, and only
+for tracks whose count changed (sites/soundcloud/recrawl.py)."""
 
 from __future__ import annotations
 
@@ -21,10 +26,19 @@ from soundscraping.sites.soundcloud.parsers import (
     parse_track_json,
     pick_user_by_name,
 )
-from soundscraping.spider_args import Arg, ArgSpec, lines_of_file, names
+from soundscraping.sites.soundcloud.recrawl import (
+    COMMENTS_SORT,
+    Plan,
+    StoredTrack,
+    comments_page,
+    comments_since,
+    track_plan,
+)
+from soundscraping.spider_args import Arg, ArgSpec, duration, lines_of_file, names
 from soundscraping.spiders.base import SoundCloudSpider
+from soundscraping.storage import StorageError, connected, track_baselines
 from soundscraping.timestamps import utc_now
-from soundscraping.units import UnitTracker, load_finished, unit_step
+from soundscraping.units import UnitTracker, load_finished, recrawl_cutoff, unit_step
 
 # An artist's tracks, in the order tried: /users/{id}/tracks (impersonated
 # TLS, then a browser pass, inside the downloader), then the stream of posts
@@ -59,12 +73,16 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
     async def start(self) -> AsyncIterator[Any]:
         if not await self.ensure_client_id():
             return
-        done = await asyncio.to_thread(load_finished, self.crawler, self.name)
+        done = await asyncio.to_thread(load_finished, self.crawler, self.name, self.recrawl_after)
         todo = [ref for ref in self.artist_refs if ref not in done]
         if done:
             self.count("soundscraping/units/skipped", len(self.artist_refs) - len(todo))
-            self.logger.info("Resuming the job: %d of %d artists were finished before and are skipped",
-                             len(self.artist_refs) - len(todo), len(self.artist_refs))
+            if self.recrawl_after is None:
+                self.logger.info("Resuming the job: %d of %d artists were finished before and are skipped",
+                                 len(self.artist_refs) - len(todo), len(self.artist_refs))
+            else:
+                self.logger.info("Re-crawl: %d of %d artists were finished less than %s ago and are skipped",
+                                 len(self.artist_refs) - len(todo), len(self.artist_refs), self.recrawl_after)
         self.logger.info("Crawling %d artists", len(todo))
         units = UnitTracker.for_crawler(self.crawler)
         for ref in todo:
@@ -83,7 +101,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
     # -- callbacks -----------------------------------------------------------------
 
     @unit_step
-    def parse_artist(self, response: Response) -> Iterator[Any]:
+    async def parse_artist(self, response: Response) -> AsyncIterator[Any]:
         if response.status == 404:
             self.skip("artist_not_found", "Artist %r not found on SoundCloud (404 from resolve)",
                       response.meta["artist"])
@@ -94,10 +112,10 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             if (retry := self.malformed(response, exc)) is not None:
                 yield retry
             return
-        yield from self.artist_found(user, response)
+        yield await self.artist_found(user, response)
 
     @unit_step
-    def parse_artist_search(self, response: Response) -> Iterator[Any]:
+    async def parse_artist_search(self, response: Response) -> AsyncIterator[Any]:
         page = self.read_page(response)
         if not hasattr(page, "collection"):
             if page is not None:
@@ -108,17 +126,40 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             self.skip("artist_not_found", "Artist %r not found on SoundCloud (no user with that name in search)",
                       response.meta["artist"])
             return
-        yield from self.artist_found(user, response)
+        yield await self.artist_found(user, response)
 
-    def artist_found(self, user: dict[str, Any], response: Response) -> Iterator[Any]:
+    async def artist_found(self, user: dict[str, Any], response: Response) -> Request:
         item = self.user_item(user, scraped_at=utc_now())
         self.count("soundscraping/artists/found")
         self.logger.info("Artist %r is user %d (%s): %s tracks", response.meta["artist"], item.id,
                          item.permalink, item.track_count)
+        meta = {"artist": response.meta["artist"], "user_id": item.id, "artist_profile": item}
+        if self.recrawl_after is not None:
+            # What the dataset holds about the artist's tracks: the re-crawl's plans.
+            meta["baseline"] = await asyncio.to_thread(self.stored_tracks, item.id)
         # The profile rides along the track pages and is stored once the
         # route that served the tracks says whether they are complete.
-        yield self.tracks_request(TRACKS_ROUTES[0], {"artist": response.meta["artist"], "user_id": item.id,
-                                                     "artist_profile": item})
+        return self.tracks_request(TRACKS_ROUTES[0], meta)
+
+    def stored_tracks(self, user_id: int) -> dict[int, StoredTrack]:
+        """The artist's stored tracks (empty when storage is off or cannot
+        be read: then every track is read in full)."""
+        if not self.settings.getbool("STORAGE_ENABLED", True):
+            return {}
+        try:
+            with connected(self.settings.get("DATABASE_URL")) as db:
+                return {tid: StoredTrack(*row) for tid, row in track_baselines(db, user_id).items()}
+        except StorageError as exc:
+            self.logger.warning("Could not read the stored tracks of user %d (%s): reading them in full", user_id, exc)
+            return {}
+
+    @property
+    def hidden_stats_due_before(self) -> str | None:
+        """Re-crawl: a track with hidden counts stored before this is due a look."""
+        if not hasattr(self, "_hidden_due"):
+            # Checked before the crawl starts (soundscraping.preflight).
+            self._hidden_due = recrawl_cutoff(duration(str(self.settings.get("SOUNDCLOUD_RECRAWL_HIDDEN_STATS_AFTER"))))
+        return self._hidden_due
 
     # -- an artist's tracks, route after route --------------------------------------
 
@@ -129,7 +170,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             "stream": ("/stream/users/{}", self.parse_stream),
             "toptracks": ("/users/{}/toptracks", self.parse_toptracks),
         }[route]
-        meta = {**{k: meta[k] for k in ("artist", "user_id", "artist_profile") if k in meta},
+        meta = {**{k: meta[k] for k in ("artist", "user_id", "artist_profile", "baseline") if k in meta},
                 "tracks_route": route, "tracks_seen": 0}
         return self.paged_request(path.format(meta["user_id"]), callback, meta=meta,
                                   errback=self.on_tracks_error)
@@ -162,6 +203,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
         route = response.meta.get("tracks_route", "tracks")
         self.count(f"soundscraping/access/soundcloud/{route}_pages")
         scraped_at, rule = utc_now(), self.dj_set_rule()
+        baseline: dict[int, StoredTrack] | None = response.meta.get("baseline")
         n = 0
         for entry in page.collection:
             if not isinstance(entry, dict) or not wanted(entry):
@@ -173,18 +215,13 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
                 self.skip("bad_track", "Track skipped (%s): %s", self.context(response), exc)
                 continue
             n += 1
-            yield track
             if (user := self.embedded_user_item(obj, scraped_at)) is not None:
                 yield user
-            # Hidden stats (null) may still hide comments: look anyway.
-            if track.comment_count != 0:
-                yield self.paged_request(f"/tracks/{track.id}/comments", self.parse_comments,
-                                         params={"threaded": 0},
-                                         meta={"artist": response.meta.get("artist"), "track_id": track.id})
+            yield from self.track_found(track, response.meta.get("artist"), baseline)
         request = self.next_page(response, page, callback)
         seen = response.meta.get("tracks_seen", 0) + n
         if request is not None:
-            request.meta.update({k: response.meta[k] for k in ("artist_profile", "tracks_route")
+            request.meta.update({k: response.meta[k] for k in ("artist_profile", "tracks_route", "baseline")
                                  if k in response.meta})
             request.meta["tracks_seen"] = seen
             request.meta["tracks_via"] = _stronger(response.meta.get("tracks_via"), response.meta.get("access_route"))
@@ -192,6 +229,27 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             return
         yield from self.tracks_done(response.meta, seen, _stronger(response.meta.get("tracks_via"),
                                                                    response.meta.get("access_route")))
+
+    def track_found(self, track: Any, artist: str | None, baseline: dict[int, StoredTrack] | None) -> Iterator[Any]:
+        """A listed track: its row now, or its comments first (the row after
+        them), or nothing (a re-crawl keeping the stored row)."""
+        if baseline is None:  # not a re-crawl
+            # Hidden stats (null) may still hide comments: look anyway.
+            plan = Plan.FULL
+        else:
+            plan = track_plan(track.comment_count, baseline.get(track.id), self.hidden_stats_due_before)
+            self.count(f"soundscraping/recrawl/tracks/{plan.value}")
+        if plan is Plan.KEEP:
+            return
+        if plan is Plan.STORE or (plan is Plan.FULL and track.comment_count == 0):
+            yield track
+            return
+        stored = baseline.get(track.id) if baseline is not None else None
+        meta = {"artist": artist, "track_id": track.id, "track": track, "track_stored": stored is not None,
+                "comments_since": comments_since(stored) if plan is Plan.NEW and stored is not None else None}
+        yield self.paged_request(f"/tracks/{track.id}/comments", self.parse_comments,
+                                 params={"threaded": 0, "sort": COMMENTS_SORT}, meta=meta,
+                                 errback=self.on_comments_error)
 
     def tracks_done(self, meta: dict[str, Any], seen: int, access: str | None) -> Iterator[Any]:
         """The artist's last track page: log the route, store the profile."""
@@ -240,8 +298,11 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
         if not hasattr(page, "collection"):
             if page is not None:
                 yield page
+            else:
+                yield from self.comments_ended(response.meta, complete=False)
             return
         scraped_at = utc_now()
+        created = []
         for obj in page.collection:
             try:
                 comment = parse_comment_json(obj)
@@ -250,8 +311,43 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
                 continue
             if comment.track_id is None:
                 comment.track_id = response.meta.get("track_id")
+            created.append(comment.created_at)
             yield comment
             if (user := self.embedded_user_item(obj, scraped_at)) is not None:
                 yield user
-        if (request := self.next_page(response, page, self.parse_comments)) is not None:
+        since = response.meta.get("comments_since")
+        verdict = comments_page(created, since, response.meta.get("comments_last"))
+        if not verdict.in_order:
+            self.count("soundscraping/recrawl/comments_out_of_order")
+            self.logger.warning("Comments of track %s are not newest first: reading them all",
+                                response.meta.get("track_id"))
+            since = None
+        if not verdict.stop and (request := self.next_page(response, page, self.parse_comments)) is not None:
+            request.meta.update({k: response.meta[k] for k in ("track", "track_stored") if k in response.meta})
+            request.meta.update(comments_since=since, comments_last=verdict.last)
             yield request
+            return
+        if verdict.stop:
+            self.count("soundscraping/recrawl/comments_stopped_early")
+        yield from self.comments_ended(response.meta, complete=True)
+
+    def on_comments_error(self, failure: Failure) -> Iterator[Any]:
+        meta = failure.request.meta
+        ending = list(self.comments_ended(meta, complete=False))
+        for item in ending:  # counted before the request: the unit cannot finish before its row
+            UnitTracker.for_crawler(self.crawler).item_sent(meta.get("artist"), item)
+        self.on_request_error(failure)
+        yield from ending
+
+    def comments_ended(self, meta: dict[str, Any], complete: bool) -> Iterator[Any]:
+        """A track's comments were read to the end (or could not be): store
+        its row.  A stored track whose comments could not all be read keeps
+        its previous row, so the next re-crawl still sees its count change."""
+        track = meta.get("track")
+        if track is None:
+            return
+        if not complete and meta.get("track_stored"):
+            self.skip("comments_incomplete", "Track %s: comments incomplete; its previous row is kept",
+                      meta.get("track_id"))
+            return
+        yield track

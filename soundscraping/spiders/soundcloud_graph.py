@@ -11,6 +11,8 @@ already fetched: no request is spent on sizing an account).  Visits are
 recorded in ``soundcloud_graph_visits`` with their edges, so a re-run (or a
 resumed job) rebuilds the frontier from the database and carries on; the
 count in ``max_accounts`` includes accounts visited by earlier runs.
+``-a recrawl_after=30d``: visits finished longer ago than that count as not
+visited (such accounts are visited again, in score order, and appended).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from soundscraping.spider_args import Arg, ArgSpec, integer, lines_of_file, name
 from soundscraping.spiders.base import SoundCloudSpider
 from soundscraping.storage import StorageError, connected, graph_scores, graph_visits, interaction_weights
 from soundscraping.timestamps import utc_now
+from soundscraping.units import recrawl_cutoff
 
 # api-v2 list behind each interaction kind.
 LISTS = {
@@ -115,10 +118,12 @@ class SoundCloudGraphSpider(SoundCloudSpider):
         if not self.settings.getbool("STORAGE_ENABLED", True):
             return
         weights, url = self.weights, self.settings.get("DATABASE_URL")
+        # -a recrawl_after: visits older than that count as not visited (visited again, by score).
+        after = recrawl_cutoff(self.recrawl_after)
 
         def load() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
             with connected(url) as db:
-                return graph_visits(db), graph_scores(db, weights)
+                return graph_visits(db, finished_after=after), graph_scores(db, weights)
 
         try:
             visited, scores = await asyncio.to_thread(load)

@@ -33,7 +33,7 @@ from soundscraping.storage.graph_queries import (
     user_names,
     visited_accounts,
 )
-from soundscraping.storage.queries import finished_units, tracks_by_id, tracks_to_match
+from soundscraping.storage.queries import finished_units, track_baselines, tracks_by_id, tracks_to_match
 from soundscraping.storage.schema import (
     CRAWL_RUN_ID,
     HISTORY,
@@ -55,6 +55,6 @@ __all__ = [
     "RowsRejected", "SchemaMismatch", "SchemaOutdated", "SchemaTooNew", "SqliteDatabase", "StorageError", "Table",
     "Values", "add_columns_sql", "cols", "column_type", "connected", "crawled", "create_sql", "default_database_url",
     "error_line", "finished_units", "graph_scores", "graph_visits", "history_row", "interaction_blocks",
-    "interaction_weights", "mask_url", "merge_rows", "merge_values", "tracks_by_id", "tracks_to_match",
-    "upsert_sql", "user_names", "visited_accounts",
+    "interaction_weights", "mask_url", "merge_rows", "merge_values", "track_baselines", "tracks_by_id",
+    "tracks_to_match", "upsert_sql", "user_names", "visited_accounts",
 ]

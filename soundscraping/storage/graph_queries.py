@@ -48,9 +48,12 @@ def visited_accounts(db: Database) -> list[tuple[int, int | None]]:
     return db.query("SELECT user_id, followers_count FROM soundcloud_graph_visits WHERE user_id IS NOT NULL")
 
 
-def graph_visits(db: Database) -> list[tuple[Any, ...]]:
-    """(user_id, position) of every account the graph crawl has visited."""
-    return db.query("SELECT user_id, position FROM soundcloud_graph_visits")
+def graph_visits(db: Database, finished_after: str | None = None) -> list[tuple[Any, ...]]:
+    """(user_id, position) of every account the graph crawl has visited (with
+    ``finished_after``, a timestamp: only visits finished later than that)."""
+    if finished_after is None:
+        return db.query("SELECT user_id, position FROM soundcloud_graph_visits")
+    return db.query("SELECT user_id, position FROM soundcloud_graph_visits WHERE finished_at > %s", (finished_after,))
 
 
 def graph_scores(db: Database, weights: Mapping[str, float]) -> list[tuple[Any, ...]]:
