@@ -57,6 +57,10 @@ class SoundscrapingSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
+        if settings.get("REDIS_URL"):
+            # Distributed mode: scrapy-redis schedules and dupefilters (see
+            # soundscraping.distributed).  A SCHEDULER given with -s still wins.
+            settings.set("SCHEDULER", "soundscraping.distributed.scheduler.WorkerScheduler", priority="project")
         contact = settings.get("CONTACT_URL")
         if contact:
             settings.set("USER_AGENT", user_agent_with_contact(settings.get("USER_AGENT"), contact),
