@@ -8,15 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from scrapy_redis.dupefilter import RFPDupeFilter
-from w3lib.url import url_query_cleaner
 
-# Query parameters that say who asks, not what is asked.
-IGNORED_PARAMETERS = ("client_id",)
+from soundscraping.sites.soundcloud.paging import without_client_id
 
 
 class ClientIdFreeDupeFilter(RFPDupeFilter):
     """One fingerprint set per job in Redis, shared by every worker."""
 
     def request_fingerprint(self, request: Any) -> str:
-        url = url_query_cleaner(request.url, IGNORED_PARAMETERS, remove=True, unique=False, keep_fragments=True)
+        url = without_client_id(request.url)
         return super().request_fingerprint(request.replace(url=url) if url != request.url else request)

@@ -204,7 +204,8 @@ class SoundCloudSpider(SoundscrapingSpider):
         meta = dict(meta or {})
         if handle_404:
             meta["handle_httpstatus_list"] = [404]
-        return Request(url, callback=callback, errback=errback or self.on_request_error, meta=meta)
+        return Request(url, callback=callback, errback=errback or self.on_request_error, meta=meta,
+                       dont_filter=bool(meta.get("redo")))
 
     def paged_request(self, path: str, callback: Callable[..., Any], *, params: dict[str, Any] | None = None,
                       meta: dict[str, Any] | None = None, errback: Callable[[Failure], Any] | None = None) -> Request:
@@ -224,7 +225,7 @@ class SoundCloudSpider(SoundscrapingSpider):
             return None
         url = next_page_url(page.next_href, response.url, self.client_ids.current)
         return Request(url, callback=callback, errback=response.request.errback or self.on_request_error,
-                       meta=page_meta(response.meta))
+                       meta=page_meta(response.meta), dont_filter=bool(response.meta.get("redo")))
 
     def read_page(self, response: Response) -> Page | Request | None:
         """The collection on this response; a retry request (once) or None

@@ -197,13 +197,13 @@ class SoundCloudGraphSpider(SoundCloudSpider):
         self.visits[user_id] = visit
         self.logger.debug("Visiting %s (score %.0f, %s followers%s)", self.frontier.name_of(user_id), score,
                           followers, f", attempt {attempt}" if attempt > 1 else "")
+        # A visit redone after its first holder died asks the same pages again.
+        redo = {"redo": True} if attempt > 1 else {}
         for kind, path in LISTS.items():
-            request = self.paged_request(path.format(id=user_id), self.parse_list,
-                                         params={"limit": min(self.page_size, self.per_kind_limit)},
-                                         meta={"account": user_id, "kind": kind, "remaining": self.per_kind_limit},
-                                         errback=self.list_failed)
-            # A visit redone after its first holder died asks the same pages again.
-            yield request.replace(dont_filter=True) if attempt > 1 else request
+            yield self.paged_request(path.format(id=user_id), self.parse_list,
+                                     params={"limit": min(self.page_size, self.per_kind_limit)},
+                                     meta={"account": user_id, "kind": kind, "remaining": self.per_kind_limit, **redo},
+                                     errback=self.list_failed)
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         account, kind = response.meta["account"], response.meta["kind"]
@@ -246,8 +246,8 @@ class SoundCloudGraphSpider(SoundCloudSpider):
             yield from self.list_done(account, kind)
             return
         request.meta["remaining"] = remaining
-        yield request.replace(url=add_or_replace_parameter(request.url, "limit", str(min(self.page_size, remaining))),
-                              dont_filter=visit.attempt > 1)
+        yield request.replace(url=add_or_replace_parameter(request.url, "limit",
+                                                           str(min(self.page_size, remaining))))
 
     def list_failed(self, failure: Failure) -> Iterator[Any]:
         self.on_request_error(failure)
