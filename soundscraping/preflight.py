@@ -19,6 +19,26 @@ class UserError(ValueError):
     """Something the user must fix; the message is one line."""
 
 
+class ServiceUnavailable(RuntimeError):
+    """A service the crawl needs does not answer (exit 1: worth retrying)."""
+
+
+def check_redis(settings: BaseSettings) -> None:
+    """Distributed mode: Redis must answer before anything starts."""
+    from soundscraping import distributed
+
+    if not distributed.enabled(settings):
+        return
+    try:
+        distributed.client(settings).ping()
+    except distributed.RedisError as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ServiceUnavailable(f"Redis at {distributed.mask_redis_url(settings.get('REDIS_URL'))} does not answer "
+                                 f"({first}); distributed mode (REDIS_URL) needs it") from None
+    except ValueError as exc:  # a malformed URL
+        raise UserError(f"REDIS_URL: {exc}") from None
+
+
 def check_spider_arguments(spidercls: type, given: Mapping[str, Any]) -> None:
     parse = getattr(spidercls, "parse_arguments", None)
     if parse is not None:

@@ -4,7 +4,9 @@ never a FLUSHDB), and N ``scrapy crawl`` workers of one job."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from typing import Any
 
 import redis
 
-from tests.crawl import CrawlResult, finish, start_crawl
+from tests.crawl import CrawlResult, finish, start_crawl, wait_until
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 
@@ -54,3 +56,41 @@ def run_workers(n: int, spider: str, workdir: Path, *, args: Mapping[str, str], 
     started = [start_crawl(spider, workdir, args=args, settings=settings, env=env, run=f"worker{i}")
                for i in range(n)]
     return [finish(*worker, timeout=timeout) for worker in started]
+
+
+class PrivateRedis(str):
+    """The URL of a redis-server this test started (and may stop)."""
+
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+@contextlib.contextmanager
+def private_redis(workdir: Path) -> Iterator[PrivateRedis]:
+    """A redis-server of the test's own (no persistence), on a free port."""
+    from tests.conftest import free_port
+
+    port = free_port()
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", str(workdir)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = PrivateRedis(f"redis://127.0.0.1:{port}/0")
+    url.process = process
+    client = redis.Redis.from_url(url)
+
+    def up() -> bool:
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+
+    try:
+        wait_until(up, "the private redis-server answers", timeout=30)
+        yield url
+    finally:
+        client.close()
+        if process.poll() is None:
+            url.stop()

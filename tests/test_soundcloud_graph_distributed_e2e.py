@@ -10,7 +10,7 @@ from typing import Any
 
 from replicas.soundcloud import GraphWorld, GraphWorldConfig, Quirks, SoundCloudReplica
 from tests.crawl import count_rows, finish, query, start_crawl, wait_until
-from tests.distributed import RedisJob, run_workers
+from tests.distributed import RedisJob, private_redis, run_workers
 from tests.test_soundcloud_graph_e2e import _LIST_PATH, FAST, expected_edges, site_env, stored_edges
 
 WORLD = GraphWorldConfig(accounts=40, population=500, likes_per_account=30, reposts_per_account=15,
@@ -103,3 +103,32 @@ def test_a_killed_worker_s_account_is_finished_by_another(tmp_path: Path, pg_url
     assert sum(r.stat("soundscraping/distributed/expired_leases_requeued") for r in results) == 1
     visited = check_graph(world, pg_url, {world.user_id_by_permalink(p) for p in seeds}, 8, 30)
     assert account in visited, "the killed worker's account was finished by another"
+
+
+def test_a_worker_that_loses_redis_stops_with_one_line_and_exit_1(tmp_path: Path, pg_url: str) -> None:
+    world = GraphWorld(WORLD)
+    with private_redis(tmp_path) as url, SoundCloudReplica(world, Quirks()) as replica:
+        accounts: list[str] = []
+
+        def second_account(request: Any) -> bool:
+            found = _LIST_PATH.fullmatch(request.path)
+            if found is None or found["id"] in accounts:
+                return False
+            accounts.append(found["id"])
+            return len(accounts) == 2
+
+        held = replica.holds.hold(second_account)
+        settings = {**FAST, "REDIS_URL": url, "DATABASE_URL": pg_url, "GRAPH_CONCURRENT_ACCOUNTS": 1,
+                    "STORAGE_FLUSH_SECONDS": 0.2}
+        worker = start_crawl("soundcloud_graph", tmp_path, env=site_env(replica), settings=settings,
+                             args={"seeds": ",".join(world.seeds(1)), "max_accounts": "6",
+                                   "min_followers": str(MIN_FOLLOWERS)})
+        held.wait_arrived()
+        wait_until(lambda: count_rows(pg_url, "soundcloud_graph_visits") == 1, "the first visit stored")
+        url.stop()  # Redis goes away in the middle of the second account
+        held.release()
+        result = finish(*worker, timeout=120)
+    assert result.returncode == 1, result.log[-3000:]
+    assert result.stats.get("finish_reason") == "redis_unavailable"
+    assert result.log.count("Lost Redis at") == 1 and "Traceback" not in result.log, result.log[-3000:]
+    assert count_rows(pg_url, "soundcloud_graph_visits") == 1, "what was stored stays stored"
