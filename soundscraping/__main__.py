@@ -7,7 +7,9 @@ sentiment and the moments of a track people react to (see
 ``soundscraping.analysis``); ``audio-features`` / ``audio-report`` -- tempo,
 key and loudness of stored previews against Beatport's labels (see
 ``soundscraping.audio``, the ``audio`` extra); ``cmt-postprocess`` --
-Cambridge-MT stems named and measured, mixes aligned, features.  Crawls run through ``scrapy crawl``.
+Cambridge-MT stems named and measured, mixes aligned, features; ``frontier status`` /
+``frontier reset`` -- a distributed job in Redis (see ``soundscraping.distributed``).
+Crawls run through ``scrapy crawl``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ AUDIO_MODULES = ("essentia", "soundfile", "numpy", "scipy", "matplotlib")
 def main(argv: Sequence[str] | None = None) -> int:
     from soundscraping.analysis import cli as analysis_cli
     from soundscraping.audio import cli as audio_cli
+    from soundscraping.distributed import cli as frontier_cli
     from soundscraping.storage.migrations import cli as db_cli
 
     # The map stack is needed by `map` and `moments` only: `db` and `sentiment`
@@ -87,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "align each stored forum mix and library preview to the summed stems (cmt_mix_alignment), "
                     "describe stems and mixes (cmt_audio_features); resumable, one song per transaction.")
     audio_cli.add_cmt_arguments(cmt_parser)
+    frontier_parser = commands.add_parser(
+        "frontier", help="a distributed job in Redis: status (sizes, leases, per-worker rates), reset",
+        description="Distributed mode (REDIS_URL): what the job's Redis keys hold, or delete them.")
+    frontier_cli.add_arguments(frontier_parser)
     args, unknown = parser.parse_known_args(argv)
     if unknown and not (args.command == "map" and map_missing):
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
@@ -98,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return audio_cli.run_cmt_cli(args)
     if args.command == "db":
         return db_cli.run_cli(args)
+    if args.command == "frontier":
+        return frontier_cli.run_cli(args)
     if args.command == "sentiment":
         if missing := missing_analysis_modules():
             print(f"soundscraping sentiment: error: it {analysis_cli.EXTRA_MISSING} ({', '.join(missing)} "

@@ -23,12 +23,16 @@ class ServiceUnavailable(RuntimeError):
     """A service the crawl needs does not answer (exit 1: worth retrying)."""
 
 
-def check_redis(settings: BaseSettings) -> None:
-    """Distributed mode: Redis must answer before anything starts."""
+def check_redis(settings: BaseSettings, spidercls: type | None = None) -> None:
+    """Distributed mode: the spider must share its work by units, and Redis
+    must answer before anything starts."""
     from soundscraping import distributed
 
     if not distributed.enabled(settings):
         return
+    if spidercls is not None and not getattr(spidercls, "shares_work", False):
+        raise UserError(f"{getattr(spidercls, 'name', spidercls)} cannot share its work between workers yet: "
+                        "run it without REDIS_URL")
     try:
         distributed.client(settings).ping()
     except distributed.RedisError as exc:

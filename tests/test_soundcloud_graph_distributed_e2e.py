@@ -4,12 +4,15 @@ one real PostgreSQL database."""
 
 from __future__ import annotations
 
+import json
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from replicas.soundcloud import GraphWorld, GraphWorldConfig, Quirks, SoundCloudReplica
-from tests.crawl import count_rows, finish, query, start_crawl, wait_until
+from tests.crawl import REPO, count_rows, finish, query, start_crawl, wait_until
 from tests.distributed import RedisJob, private_redis, run_workers
 from tests.test_soundcloud_graph_e2e import _LIST_PATH, FAST, expected_edges, site_env, stored_edges
 
@@ -55,6 +58,12 @@ def test_three_workers_share_one_frontier(tmp_path: Path, pg_url: str, redis_job
     assert redis_job.client.scard(redis_job.key("soundcloud_graph", "done")) == 12
     assert redis_job.client.scard(redis_job.key("soundcloud_graph", "passed")) > 0, "the size rule was exercised"
     assert redis_job.client.zcard(redis_job.key("soundcloud_graph", "leases")) == 0
+    status = json.loads(subprocess.run(
+        [sys.executable, "-m", "soundscraping", "frontier", "status", "--json", "--redis-url", redis_job.url,
+         "--prefix", redis_job.prefix], capture_output=True, text=True, check=True, cwd=REPO).stdout)
+    assert (status["done"], status["leased"]) == (12, 0)
+    finished = sorted(w["finished"] for w in status["workers"] if w["finished"])
+    assert finished == sorted(n for n in per_worker if n), "per-worker counts"
 
 
 def test_a_killed_worker_s_account_is_finished_by_another(tmp_path: Path, pg_url: str, redis_job: RedisJob) -> None:

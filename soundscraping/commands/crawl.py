@@ -31,7 +31,7 @@ class Command(ScrapyCrawlCommand):
         try:
             preflight.check_spider_arguments(crawler.spidercls, opts.spargs)
             preflight.check_settings(crawler.settings)
-            preflight.check_redis(crawler.settings)
+            preflight.check_redis(crawler.settings, crawler.spidercls)
         except preflight.UserError as exc:
             # In the log (a Scrapyd job's log file) and, when that is a file, on stderr too.
             logger.error("Not crawling: %s", exc)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 CLAIM = """
--- KEYS: queue leases holder back attempts done position followers exempt passed expired_count
+-- KEYS: queue leases holder back attempts done position followers exempt passed expired_count first_claim
 -- ARGV: worker lease_ms n max_total(0: none) min_followers(-1: no size rule)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -57,6 +57,7 @@ while taken < n do
     end
   end
   if eligible then
+    redis.call('HSETNX', KEYS[12], ARGV[1], now)
     redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), unit)
     redis.call('HSET', KEYS[3], unit, ARGV[1])
     redis.call('HSET', KEYS[4], unit, score)
@@ -90,9 +91,11 @@ return lost
 
 # Units whose rows are committed: done for good, their leases dropped.
 FINISH = """
--- KEYS: leases holder back done   ARGV: worker units...
+-- KEYS: leases holder back done finished_by last_finish   ARGV: worker units...
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[6], ARGV[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 for i = 2, #ARGV do
-  redis.call('SADD', KEYS[4], ARGV[i])
+  redis.call('HINCRBY', KEYS[5], ARGV[1], redis.call('SADD', KEYS[4], ARGV[i]))
   if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then
     redis.call('ZREM', KEYS[1], ARGV[i])
     redis.call('HDEL', KEYS[2], ARGV[i])
@@ -156,7 +159,7 @@ class WorkQueue:
     """The units, leases and finished set of one job (keys under ``base``)."""
 
     FIELDS = ("queue", "leases", "holder", "back", "attempts", "done", "position", "followers", "exempt",
-              "passed", "expired")
+              "passed", "expired", "first_claim")
 
     def __init__(self, redis: Any, base: str, worker: str, lease_seconds: float):
         self.redis = redis
@@ -195,7 +198,8 @@ class WorkQueue:
         units = list(units)
         if units:
             k = self.keys
-            self._finish(keys=[k["leases"], k["holder"], k["back"], k["done"]], args=[self.worker, *units])
+            self._finish(keys=[k["leases"], k["holder"], k["back"], k["done"], self.key("finished_by"),
+                               self.key("last_finish")], args=[self.worker, *units])
 
     def release(self, units: Iterable[str]) -> None:
         units = list(units)
@@ -220,10 +224,20 @@ class WorkQueue:
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.zcard(k["queue"]).zcard(k["leases"]).scard(k["done"]).scard(k["passed"]).get(k["expired"])
             pipe.zrange(k["leases"], 0, -1, withscores=True).hgetall(k["holder"]).time()
-            queued, leased, done, passed, expired, leases, holders, now = pipe.execute()
+            pipe.hgetall(self.key("finished_by")).hgetall(k["first_claim"]).hgetall(self.key("last_finish"))
+            queued, leased, done, passed, expired, leases, holders, now, by, first, last = pipe.execute()
         now_ms = now[0] * 1000 + now[1] // 1000
+        workers = []
+        for worker in sorted(set(by) | set(first)):
+            finished = int(by.get(worker, 0))
+            span = (float(last.get(worker, 0)) - float(first.get(worker, now_ms))) / 60_000
+            workers.append({"worker": worker, "finished": finished,
+                            "per_minute": round(finished / span, 1) if finished and span > 0 else None,
+                            "leases": sum(1 for holder in holders.values() if holder == worker),
+                            "last_finish_s_ago": round((now_ms - float(last[worker])) / 1000, 1) if worker in last
+                            else None})
         return {"queued": queued, "leased": leased, "done": done, "passed_over": passed,
-                "expired_leases": int(expired or 0),
+                "expired_leases": int(expired or 0), "workers": workers,
                 "leases": [{"unit": unit, "holder": holders.get(unit),
                             "expires_in_s": round((deadline - now_ms) / 1000, 1)} for unit, deadline in leases]}
 

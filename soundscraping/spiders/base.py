@@ -47,6 +47,9 @@ class SoundscrapingSpider(scrapy.Spider):
     # Request meta key naming the unit of work a request is for (resumable
     # spiders: see soundscraping.units); None = no units.
     unit_key: ClassVar[str | None] = None
+    # Whether workers can share this spider's job through Redis (REDIS_URL;
+    # soundscraping.distributed): the spider claims its units with leases.
+    shares_work: ClassVar[bool] = False
 
     def __init__(self, *args: Any, **kwargs: Any):
         values = self.parse_arguments(kwargs)

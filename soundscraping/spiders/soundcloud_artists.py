@@ -50,6 +50,7 @@ def _stronger(a: str | None, b: str | None) -> str | None:
 
 class SoundCloudArtistsSpider(SoundCloudSpider):
     name = "soundcloud_artists"
+    shares_work = True
     arguments = ArgSpec((
         Arg("artists", "NAME,NAME,...", names, []),
         Arg("artists_file", "PATH", lines_of_file, []),

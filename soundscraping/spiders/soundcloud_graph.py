@@ -64,6 +64,7 @@ class Visit:
 
 class SoundCloudGraphSpider(SoundCloudSpider):
     name = "soundcloud_graph"
+    shares_work = True
 
     arguments = ArgSpec((
         Arg("seeds", "NAME,NAME,...", names, []),
