@@ -97,7 +97,7 @@ def main() -> None:
     replica, info = start_replica_process(
         "replicas.soundcloud", "--graph", "--accounts", str(int(opts.per_worker * max(counts) * 1.5)),
         "--population", "20000", "--likes", "500", "--reposts", "500", "--followings", "300", "--comments", "200",
-        "--latency-ms", str(opts.latency_ms), "--no-short-pages", "--no-datadome", timeout=120)
+        "--latency-ms", str(opts.latency_ms), "--no-graph-short-pages", "--no-datadome", timeout=120)
     opts.replica_pid = replica.pid
     results = []
     try:

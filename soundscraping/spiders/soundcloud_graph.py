@@ -107,15 +107,12 @@ class SoundCloudGraphSpider(SoundCloudSpider):
     async def start(self) -> AsyncIterator[Any]:
         if not await self.ensure_client_id():
             return
-        if isinstance(self.frontier, Frontier):
+        try:
+            self.frontier.start()
             await self.restore_frontier()
-        else:
-            try:
-                self.frontier.start()
-                await self.restore_frontier()
-            except distributed.RedisError as exc:
-                distributed.lost_redis(self.crawler, exc)
-                return
+        except distributed.RedisError as exc:
+            distributed.lost_redis(self.crawler, exc)
+            return
         visited = self.frontier.counts().get("visited", 0)
         if visited >= self.max_accounts:
             self.logger.info("max_accounts=%d already visited (%d so far): nothing to do",
@@ -165,14 +162,9 @@ class SoundCloudGraphSpider(SoundCloudSpider):
             else:
                 yield self.user_item(user, scraped_at=utc_now())
                 self.frontier.note_user(user["id"], user.get("followers_count"), user.get("permalink"))
-                if not self.add_seed(user["id"], response.meta.get("seed_rank", 0)):
+                if not self.frontier.add_seed(user["id"], response.meta.get("seed_rank", 0)):
                     self.logger.info("Seed %r was visited by an earlier run", response.meta["account"])
         yield from self.fill()
-
-    def add_seed(self, user_id: int, rank: int) -> bool:
-        if isinstance(self.frontier, Frontier):
-            return self.frontier.add_seed(user_id)
-        return self.frontier.add_seed(user_id, rank)
 
     def seed_failed(self, failure: Failure) -> Iterator[Any]:
         self.seeds_resolving -= 1

@@ -58,9 +58,13 @@ class Frontier:
         for user_id, weight in weights.items():
             self.add(user_id, weight)
 
-    def add_seed(self, user_id: int) -> bool:
-        """Visit this account before any other (whatever its size); False
-        when it was visited already."""
+    def start(self) -> None:
+        """Nothing to connect to (the Redis frontier checks its server)."""
+
+    def add_seed(self, user_id: int, rank: int = 0) -> bool:
+        """Visit this account before any other (whatever its size; seeds in
+        the order added, ``rank`` being that order); False when it was
+        visited already."""
         if user_id in self.visited:
             return False
         if user_id not in self._seeds:
