@@ -86,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--per-worker", type=int, default=20, help="accounts visited per worker")
-    parser.add_argument("--budget", type=float, default=5, help="requests per second, per worker")
+    parser.add_argument("--budget", type=int, default=5, help="requests per second, per worker")
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--per-kind-limit", type=int, default=500)
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"))
