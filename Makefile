@@ -112,8 +112,10 @@ bench-audio: install
 lint: install
 	$(VENV)/bin/ruff check .
 
+# Credentials from the environment only (scrapy.cfg expands them); empty ones send no auth header.
 deploy: install
-	$(VENV)/bin/scrapyd-deploy -p soundscraping
+	@test -n "$$SCRAPYD_URL" || { echo "make deploy: error: set SCRAPYD_URL (e.g. http://127.0.0.1:6800/) and, for a Scrapyd with basic auth, SCRAPYD_USERNAME and SCRAPYD_PASSWORD" >&2; exit 2; }
+	SCRAPYD_USERNAME="$${SCRAPYD_USERNAME-}" SCRAPYD_PASSWORD="$${SCRAPYD_PASSWORD-}" $(VENV)/bin/scrapyd-deploy -p soundscraping
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache

@@ -57,6 +57,11 @@ class Hold:
         if not self._arrived.wait(timeout):
             raise AssertionError("the held request never arrived")
 
+    def arrived(self, timeout: float = 0) -> bool:
+        """Whether the request is being held (waiting up to ``timeout`` s):
+        for a test that must also watch the crawl end before it arrives."""
+        return self._arrived.wait(timeout)
+
     def release(self) -> None:
         self._released.set()
 

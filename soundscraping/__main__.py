@@ -7,9 +7,11 @@ sentiment and the moments of a track people react to (see
 ``soundscraping.analysis``); ``audio-features`` / ``audio-report`` -- tempo,
 key and loudness of stored previews against Beatport's labels (see
 ``soundscraping.audio``, the ``audio`` extra); ``cmt-postprocess`` --
-Cambridge-MT stems named and measured, mixes aligned, features; ``frontier status`` /
-``frontier reset`` -- a distributed job in Redis (see ``soundscraping.distributed``).
-Crawls run through ``scrapy crawl``.
+Cambridge-MT stems named and measured, mixes aligned, features; ``schedule list|run-now|serve`` --
+crawls started on Scrapyd from ``deploy/schedules.toml``, ``scrapyd`` -- Scrapyd, refused unless
+local-only or password-protected (see ``soundscraping.server``); ``frontier status`` / ``frontier
+reset`` -- a distributed job in Redis (see ``soundscraping.distributed``).  Crawls run through
+``scrapy crawl``.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from soundscraping.analysis import cli as analysis_cli
     from soundscraping.audio import cli as audio_cli
     from soundscraping.distributed import cli as frontier_cli
+    from soundscraping.server import cli as server_cli
     from soundscraping.storage.migrations import cli as db_cli
 
     # The map stack is needed by `map` and `moments` only: `db` and `sentiment`
@@ -94,6 +97,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "frontier", help="a distributed job in Redis: status (sizes, leases, per-worker rates), reset",
         description="Distributed mode (REDIS_URL): what the job's Redis keys hold, or delete them.")
     frontier_cli.add_arguments(frontier_parser)
+    schedule_parser = commands.add_parser(
+        "schedule", help="scheduled crawls on Scrapyd: list, run-now, serve (deploy/schedules.toml)",
+        description="Start crawls on Scrapyd (schedule.json) from a schedule file, never while the same job is "
+                    "still pending or running there.")
+    server_cli.add_schedule_arguments(schedule_parser)
+    scrapyd_parser = commands.add_parser(
+        "scrapyd", help="run Scrapyd, refused if it would listen beyond 127.0.0.1 without basic auth",
+        description="Check Scrapyd's configuration (its config files and SCRAPYD_* variables) and run it: "
+                    "a Scrapyd listening beyond the loopback interface needs SCRAPYD_USERNAME and SCRAPYD_PASSWORD.")
+    server_cli.add_scrapyd_arguments(scrapyd_parser)
     args, unknown = parser.parse_known_args(argv)
     if unknown and not (args.command == "map" and map_missing):
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
@@ -103,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return audio_cli.run_report_cli(args)
     if args.command == "cmt-postprocess":
         return audio_cli.run_cmt_cli(args)
+    if args.command == "schedule":
+        return server_cli.run_schedule_cli(args)
+    if args.command == "scrapyd":
+        return server_cli.run_scrapyd_cli(args)
     if args.command == "db":
         return db_cli.run_cli(args)
     if args.command == "frontier":

@@ -3,7 +3,9 @@ the exit code (``scrapy crawl``), the stats file and the last log line.
 
 A crawl that lost rows has failed even when Scrapy closed it as
 ``finished`` (rows rejected by the database, a final flush that could not be
-written): its finish reason becomes ``rows_not_saved``.
+written): its finish reason becomes ``rows_not_saved``.  One that fetched
+files it could not write to FILES_STORE (the disk full) becomes
+``files_not_stored``.
 """
 
 from __future__ import annotations
@@ -18,19 +20,29 @@ SUCCESS_REASONS = frozenset({"finished", "shutdown", "closespider_itemcount", "c
 # fix something first (exit 2, like a command-line mistake).
 USAGE_REASONS = frozenset({"schema_outdated", "schema_too_new"})
 ROWS_NOT_SAVED = "rows_not_saved"
+FILES_NOT_STORED = "files_not_stored"
 
 UNSAVED_ROWS = "soundscraping/storage/unsaved_rows"
 UNSAVED_FILE = "soundscraping/storage/unsaved_file"
+# Files fetched but not written to FILES_STORE, and the first such error.
+MEDIA_NOT_STORED = "soundscraping/media/not_stored"
+MEDIA_NOT_STORED_ERROR = "soundscraping/media/not_stored_error"
 
 
 def rows_not_saved(stats: Mapping[str, Any]) -> int:
     return int(stats.get(UNSAVED_ROWS) or 0)
 
 
+def files_not_stored(stats: Mapping[str, Any]) -> int:
+    return int(stats.get(MEDIA_NOT_STORED) or 0)
+
+
 def final_reason(reason: str, stats: Mapping[str, Any]) -> str:
-    """The reason to report: a "successful" close that lost rows is not one."""
+    """The reason to report: a "successful" close that lost rows or files is not one."""
     if reason in SUCCESS_REASONS and rows_not_saved(stats):
         return ROWS_NOT_SAVED
+    if reason in SUCCESS_REASONS and files_not_stored(stats):
+        return FILES_NOT_STORED
     return reason
 
 
@@ -48,3 +60,12 @@ def lost_rows_message(stats: Mapping[str, Any]) -> str | None:
         return None
     return (f"Crawl failed: {lost} rows not saved to the database; they are in {stats.get(UNSAVED_FILE)} "
             "(JSON lines: table and row)")
+
+
+def lost_files_message(stats: Mapping[str, Any]) -> str | None:
+    """The line that says files were fetched but not stored, else None."""
+    lost = files_not_stored(stats)
+    if not lost:
+        return None
+    return (f"Crawl failed: {lost} files not stored in FILES_STORE ({stats.get(MEDIA_NOT_STORED_ERROR)}); "
+            "no media_files row was written for them, a re-run fetches them once the store has room")

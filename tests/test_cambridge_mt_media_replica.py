@@ -4,8 +4,11 @@ Range, checksums, failures, the local store."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
+import resource
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -128,3 +131,34 @@ def test_a_corrupt_download_is_fetched_again_then_up_to_date(tmp_path: Path, rep
     assert again.result is not None and again.result["status"] == "uptodate"
     assert again.result["checksum"] == replica.md5(url)
     assert not list((tmp_path / "files" / ".partial").glob("*"))
+
+
+@contextlib.contextmanager
+def files_limited_to(size: int) -> Iterator[None]:
+    """This process may write no file larger than ``size`` bytes (EFBIG, as a
+    full disk gives ENOSPC; Python ignores SIGXFSZ)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+def test_a_full_disk_fails_the_file_at_once_and_counts_it(tmp_path: Path, replica: CambridgeReplica,
+                                                          library: Library) -> None:
+    """A write error is not a network error: no retry, no file under its
+    name, the part kept for the next run, and the crawl's not-stored count."""
+    url = big_url(replica, library)
+    path = media_path(url, "cmt_songs")
+    streaming = pipeline(tmp_path)
+    ranges_before = len(replica.stats["ranges"])
+    with files_limited_to(BLOCK):
+        job = asyncio.run(streaming._run(url, path))
+    assert job.result is None and job.error is not None and "[Errno 27] File too large" in job.error
+    assert job.counters == {"not_stored": 1}
+    assert replica.stats["ranges"][ranges_before:] == [], "no retry (it would resume with Range)"
+    assert not (tmp_path / "files" / path).exists()
+    assert [p.stat().st_size for p in (tmp_path / "files" / ".partial").glob("*.part")] == [BLOCK]
+    assert streaming.stats.get_value("soundscraping/media/not_stored") == 1
+    assert "File too large" in streaming.stats.get_value("soundscraping/media/not_stored_error")

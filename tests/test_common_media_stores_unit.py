@@ -1,14 +1,20 @@
 """FILES_STORE picks its store by URI scheme (media.stores.STORE_SCHEMES),
-and a scheme with no store fails at start with a line naming the ones there are."""
+and a scheme with no store fails at start with a line naming the ones there are.
+Small files are written whole or not at all (media.files.AtomicFSFilesStore)."""
 
 from __future__ import annotations
 
+import resource
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 
+from soundscraping import outcome
+from soundscraping.media.errors import FileNotStored
+from soundscraping.media.files import AtomicFSFilesStore, MediaFilesPipeline
 from soundscraping.media.stores import LocalStreamStore, S3StreamStore, read_stored_file, store_class
 from tests.conftest import S3
 
@@ -59,3 +65,38 @@ def test_a_stored_file_reads_back_from_s3(s3: S3) -> None:
     store = f"s3://{s3.bucket}/media/"
     assert read_stored_file(store, "full/wave.json", settings) == b'{"samples": [3]}'
     assert read_stored_file(store, "full/missing.json", settings) is None
+
+
+def test_small_file_store_writes_whole_files_under_their_names(tmp_path: Path) -> None:
+    store = AtomicFSFilesStore(str(tmp_path / "files"))
+    store.persist_file("soundcloud_tracks/a.jpg", BytesIO(b"jpeg bytes"), info=None)
+    assert (tmp_path / "files/soundcloud_tracks/a.jpg").read_bytes() == b"jpeg bytes"
+    assert [p.name for p in (tmp_path / "files/soundcloud_tracks").iterdir()] == ["a.jpg"], "no part file left"
+    assert MediaFilesPipeline.STORE_SCHEMES[""] is AtomicFSFilesStore
+    assert MediaFilesPipeline.STORE_SCHEMES["file"] is AtomicFSFilesStore
+
+
+def test_a_write_cut_short_leaves_no_file_under_its_name(tmp_path: Path) -> None:
+    """The write fails after its first 4 KiB (this process may write no file
+    larger than that: EFBIG, as a full disk gives ENOSPC)."""
+    store = AtomicFSFilesStore(str(tmp_path / "files"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+    try:
+        with pytest.raises(FileNotStored, match=r"File too large .*files"):
+            store.persist_file("soundcloud_tracks/big.jpg", BytesIO(b"x" * 100_000), info=None)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert list((tmp_path / "files/soundcloud_tracks").iterdir()) == []
+    assert store.stat_file("soundcloud_tracks/big.jpg", info=None) == {}, "the next crawl fetches it again"
+
+
+def test_files_not_stored_fail_the_crawl() -> None:
+    stats = {outcome.MEDIA_NOT_STORED: 3, outcome.MEDIA_NOT_STORED_ERROR: "[Errno 28] No space left on device (/x)"}
+    assert outcome.final_reason("finished", stats) == "files_not_stored"
+    assert outcome.exit_code(outcome.final_reason("finished", stats)) == 1
+    assert outcome.final_reason("finished", {**stats, outcome.UNSAVED_ROWS: 1}) == "rows_not_saved"
+    assert outcome.final_reason("finished", {}) == "finished"
+    message = outcome.lost_files_message(stats)
+    assert message is not None and message.startswith("Crawl failed: 3 files not stored in FILES_STORE ([Errno 28]")
+    assert outcome.lost_files_message({}) is None

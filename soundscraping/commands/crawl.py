@@ -57,5 +57,8 @@ class Command(ScrapyCrawlCommand):
         if self.crawler_process.bootstrap_failed:
             codes.append(1)
         self.exitcode = max(codes, default=0)
-        if message := outcome.lost_rows_message(crawler.stats.get_stats()):
-            logger.error(message)
+        # Lost rows last: their line names the unsaved-rows file.
+        for message in (outcome.lost_files_message(crawler.stats.get_stats()),
+                        outcome.lost_rows_message(crawler.stats.get_stats())):
+            if message:
+                logger.error(message)

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 import urllib3
 
+from soundscraping.media.errors import FileNotStored
+
 logger = logging.getLogger(__name__)
 
 # Statuses worth another try after a pause (the forum answers 400 to bursts).
@@ -224,13 +226,14 @@ class FileStreamer:
                         raise StreamFailed(f"HTTP {status} for {url}")
                     with part.open(mode) as out:
                         while chunk := response.read1(self.chunk_size):
-                            out.write(chunk)
+                            _write_part(out, chunk, part)
                             digest.update(chunk)
                             hashed += len(chunk)
                             result.received += len(chunk)
                             self.progress()
                             if self.stop():
                                 raise StreamCancelled("crawl stopping")
+                        _write_part(out, b"", part)  # flushed here, where a full disk is not a network error
                 except BaseException:
                     response.close()
                     raise
@@ -247,6 +250,18 @@ class FileStreamer:
             digest = _hash_prefix(part, size)
         result.size, result.md5 = size, digest.hexdigest()
         return result
+
+
+def _write_part(out: Any, chunk: bytes, part: Path) -> None:
+    """Append to the part file (an empty chunk: flush it); a local write
+    error is FileNotStored, never retried as a network one."""
+    try:
+        if chunk:
+            out.write(chunk)
+        else:
+            out.flush()
+    except OSError as exc:
+        raise FileNotStored.from_os_error(exc, part.parent) from exc
 
 
 def _hash_prefix(part: Path, length: int) -> Any:

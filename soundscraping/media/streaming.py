@@ -21,6 +21,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from soundscraping.crawl_state import crawl_closing
+from soundscraping.media.errors import FileNotStored, count_not_stored
 from soundscraping.media.http import Fetched, FileStreamer, StreamCancelled, StreamFailed, discard_part
 from soundscraping.media.paths import media_path, note_stored_path, urlparse_path
 from soundscraping.media.stores import StreamStore, store_class
@@ -36,6 +37,7 @@ class _Job:
     result: dict[str, Any] | None = None
     fetched: Fetched | None = None
     error: str | None = None
+    not_stored: FileNotStored | None = None  # fetched (in part) but could not be written
     counters: dict[str, int] = field(default_factory=dict)
 
 
@@ -144,6 +146,8 @@ class StreamingFilesPipeline:
             await loop.run_in_executor(self._executor, self._work, job)
         for key, n in job.counters.items():
             self.stats.inc_value(f"soundscraping/media/stream/{key}", n)
+        if job.not_stored is not None:
+            count_not_stored(self.stats, job.not_stored)
         return job
 
     def _work(self, job: _Job) -> None:
@@ -186,6 +190,9 @@ class StreamingFilesPipeline:
         except StreamCancelled:
             job.error = "crawl stopped; the part file is kept and resumed next time"
             job.counters["cancelled"] = 1
+        except FileNotStored as exc:
+            job.error, job.not_stored = f"{exc}; the part file is kept and resumed next time", exc
+            job.counters["not_stored"] = 1
         except Exception as exc:  # one file's failure must not stop the crawl
             job.error = f"{type(exc).__name__}: {exc}"
             job.counters["failed"] = 1

@@ -209,7 +209,12 @@ class PostgresDatabase(Database):
             raise WriteConflict(f"database write conflict: {str(exc).strip().splitlines()[0]}") from exc
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             self.close()
-            raise StorageError(f"database write failed: {str(exc).strip().splitlines()[0]}") from exc
+            # Leaving ``with self.conn`` rolls back, which on a connection the
+            # server dropped (a restart) raises "connection already closed"
+            # over the error that says what happened.
+            cause = exc.__context__ if isinstance(exc, psycopg2.InterfaceError) else None
+            reason = cause if isinstance(cause, psycopg2.Error) else exc
+            raise StorageError(f"database write failed: {error_line(reason)}") from exc
         except psycopg2.Error as exc:
             raise RowsRejected(str(exc).strip().splitlines()[0]) from exc
 
