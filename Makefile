@@ -9,6 +9,7 @@
 #   make eval-stem-names       Cambridge-MT stem naming accuracy (dev / held-out)
 #   make bench-audio           audio-features and cmt-postprocess benchmarks
 #   make bench-export          soundscraping export: the make-bench dataset and 5 M interactions to Parquet
+#   make bench-distributed     1, 2, 4 graph workers sharing one Redis frontier: accounts/min, scaling
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +17,7 @@ PY := $(VENV)/bin/python
 ARTISTS ?=
 SCRAPY_ARGS ?=
 
-.PHONY: install install-crawler lock chromium services crawl test test-fast demo bench bench-resume bench-map bench-graph \
+.PHONY: install install-crawler lock chromium services crawl test test-fast demo bench bench-resume bench-map bench-graph bench-distributed \
 	eval-sentiment bench-sentiment eval-stem-names bench-audio bench-export lint deploy clean
 
 install: $(VENV)/.installed
@@ -88,6 +89,10 @@ bench-map: install services
 
 bench-graph: install services
 	$(PY) scripts/bench_graph.py
+
+# soundcloud_graph with 1, 2 and 4 workers on one Redis frontier (each at its own request budget).
+bench-distributed: install services
+	$(PY) scripts/bench_distributed.py
 
 # Plain VADER vs the music model on tests/fixtures/sentiment (accuracy, macro-F1; dev and held-out test).
 eval-sentiment: install

@@ -9,7 +9,8 @@ key and loudness of stored previews against Beatport's labels (see
 ``soundscraping.audio``, the ``audio`` extra); ``cmt-postprocess`` --
 Cambridge-MT stems named and measured, mixes aligned, features; ``schedule list|run-now|serve`` --
 crawls started on Scrapyd from ``deploy/schedules.toml``, ``scrapyd`` -- Scrapyd, refused unless
-local-only or password-protected (see ``soundscraping.server``); ``export`` -- tables as
+local-only or password-protected (see ``soundscraping.server``); ``frontier status`` / ``frontier
+reset`` -- a distributed job in Redis (see ``soundscraping.distributed``); ``export`` -- tables as
 Parquet/CSV/JSON lines or the interaction graph as GraphML/edge list, with a
 data card (see ``soundscraping.export``, the ``export`` extra).  Crawls run through ``scrapy crawl``.
 """
@@ -56,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return export_cli.run_cli(export_cli.build_parser().parse_args(argv[1:]))
     from soundscraping.analysis import cli as analysis_cli
     from soundscraping.audio import cli as audio_cli
+    from soundscraping.distributed import cli as frontier_cli
     from soundscraping.export import cli as export_cli
     from soundscraping.server import cli as server_cli
     from soundscraping.storage.migrations import cli as db_cli
@@ -100,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "align each stored forum mix and library preview to the summed stems (cmt_mix_alignment), "
                     "describe stems and mixes (cmt_audio_features); resumable, one song per transaction.")
     audio_cli.add_cmt_arguments(cmt_parser)
+    frontier_parser = commands.add_parser(
+        "frontier", help="a distributed job in Redis: status (sizes, leases, per-worker rates), reset",
+        description="Distributed mode (REDIS_URL): what the job's Redis keys hold, or delete them.")
+    frontier_cli.add_arguments(frontier_parser)
     schedule_parser = commands.add_parser(
         "schedule", help="scheduled crawls on Scrapyd: list, run-now, serve (deploy/schedules.toml)",
         description="Start crawls on Scrapyd (schedule.json) from a schedule file, never while the same job is "
@@ -129,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return db_cli.run_cli(args)
     if args.command == "export":
         return export_cli.run_cli(args)
+    if args.command == "frontier":
+        return frontier_cli.run_cli(args)
     if args.command == "sentiment":
         if missing := missing_analysis_modules():
             print(f"soundscraping sentiment: error: it {analysis_cli.EXTRA_MISSING} ({', '.join(missing)} "

@@ -35,6 +35,7 @@ from soundscraping.storage import (
     StorageError,
     Table,
     Values,
+    WriteConflict,
     history_row,
     mask_url,
     merge_values,
@@ -43,6 +44,10 @@ from soundscraping.timestamps import utc_now
 from soundscraping.units import UnitTracker
 
 logger = logging.getLogger(__name__)
+
+# Sent (with ``batch``: table -> rows) after each batch is committed: what
+# needs "these rows are stored" (a distributed unit's lease) listens here.
+rows_committed = object()
 
 _MEDIA_FIELDS = {"file_urls", "files"}
 _TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "str": str, "bool": bool, "float": (int, float)}
@@ -273,10 +278,16 @@ class StorePipeline:
         if self.buffered and not self._failed:
             await self._flush(self._take_batch())
         engine = self.crawler.engine
-        if self._failed or engine is None or not engine.spider_is_idle():
-            return  # failing already, or the spider found more work meanwhile
+        if self._failed or engine is None or not engine.spider_is_idle() or self._spider_waits():
+            return  # failing already, or the spider found (or waits for) more work meanwhile
         lost = outcome.rows_not_saved(self.stats.get_stats())
         await engine.close_spider_async(reason=outcome.ROWS_NOT_SAVED if lost else "finished")
+
+    def _spider_waits(self) -> bool:
+        """A distributed worker with nothing in hand may still wait for other
+        workers' units (their leases can expire): it says so itself."""
+        waits = getattr(self.crawler.spider, "waiting_for_work", None)
+        return bool(waits and waits())
 
     async def open_spider(self, spider: Any = None) -> None:
         try:
@@ -440,6 +451,10 @@ class StorePipeline:
                 batch = await asyncio.to_thread(self._write_row_by_row, batch)
                 break
             except StorageError as exc:
+                if isinstance(exc, WriteConflict):
+                    # Another worker's transaction won (a deadlock or a
+                    # serialization failure): the whole batch is retried.
+                    self.stats.inc_value("soundscraping/storage/deadlock_retries")
                 if attempt == self.retry_times:
                     await self._give_up(batch, exc)
                     return
@@ -449,6 +464,7 @@ class StorePipeline:
                 delay = min(delay * 2, 30)
         for name, rows in batch.items():
             self.stats.inc_value(f"soundscraping/stored/{name}", len(rows))
+        self.crawler.signals.send_catch_log(rows_committed, batch=batch)
         if time.monotonic() - self._last_progress > 30:
             self._last_progress = time.monotonic()
             stored = {k.rsplit("/", 1)[1]: v for k, v in self.stats.get_stats().items()

@@ -20,6 +20,30 @@ class UserError(ValueError):
     """Something the user must fix; the message is one line."""
 
 
+class ServiceUnavailable(RuntimeError):
+    """A service the crawl needs does not answer (exit 1: worth retrying)."""
+
+
+def check_redis(settings: BaseSettings, spidercls: type | None = None) -> None:
+    """Distributed mode: the spider must share its work by units, and Redis
+    must answer before anything starts."""
+    from soundscraping import distributed
+
+    if not distributed.enabled(settings):
+        return
+    if spidercls is not None and not getattr(spidercls, "shares_work", False):
+        raise UserError(f"{getattr(spidercls, 'name', spidercls)} cannot share its work between workers yet: "
+                        "run it without REDIS_URL")
+    try:
+        distributed.client(settings).ping()
+    except distributed.RedisError as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ServiceUnavailable(f"Redis at {distributed.mask_redis_url(settings.get('REDIS_URL'))} does not answer "
+                                 f"({first}); distributed mode (REDIS_URL) needs it") from None
+    except ValueError as exc:  # a malformed URL
+        raise UserError(f"REDIS_URL: {exc}") from None
+
+
 def check_spider_arguments(spidercls: type, given: Mapping[str, Any]) -> None:
     parse = getattr(spidercls, "parse_arguments", None)
     if parse is not None:

@@ -261,6 +261,21 @@ WATCHDOG_SECONDS = 300
 # Where StatsFile writes the final stats (JSON); empty = off.
 STATS_FILE = _env("STATS_FILE")
 
+# --- Distributed mode (soundscraping.distributed) ------------------------------
+# With REDIS_URL set (redis://host:6379/0), every `scrapy crawl` started with
+# the same arguments shares one job: scrapy-redis schedules and dupefilters,
+# the units (graph accounts, artists) are claimed from Redis with leases.
+REDIS_URL = _env("REDIS_URL")
+# All of a job's keys are under REDIS_KEY_PREFIX:<spider>: (one job per prefix).
+REDIS_KEY_PREFIX = _env("REDIS_KEY_PREFIX", "soundscraping")
+# A lease not renewed for this long is expired: its unit goes back to the
+# queue (its worker died).  Renewed every third of it while the unit is worked on.
+DISTRIBUTED_LEASE_SECONDS = 120
+# How often a worker renews, looks for expired leases and claims more work.
+DISTRIBUTED_POLL_SECONDS = 1.0
+# Who holds a lease (default host:pid).
+DISTRIBUTED_WORKER_ID = _env("DISTRIBUTED_WORKER_ID")
+
 # --- Politeness and retries -------------------------------------------------------
 ROBOTSTXT_OBEY = False  # api-v2 publishes none; soundcloud.com allows everything.
 # Where site operators can learn about the crawl and reach whoever runs it (a

@@ -97,3 +97,11 @@ def s3(s3_endpoint: str) -> S3:
                           aws_secret_access_key="testing", region_name="us-east-1")
     client.create_bucket(Bucket=bucket)
     return S3(s3_endpoint, bucket, client)
+
+
+@pytest.fixture
+def redis_job() -> Iterator[Any]:
+    """A distributed job of its own on the shared Redis (tests/distributed.py)."""
+    from tests.distributed import redis_job as job
+
+    yield from job()

@@ -25,8 +25,12 @@ def spider(**kwargs: object) -> SoundCloudGraphSpider:
 
 
 def visit_requests(s: SoundCloudGraphSpider, account: int) -> dict[str, object]:
-    """The four list requests of a visit, by kind."""
-    return {r.meta["kind"]: r for r in s.begin_visit(account, 0.0, 5000)}
+    """The four list requests of a visit, by kind (the account claimed from
+    the frontier as a seed, as parse_seed does)."""
+    s.frontier.add_seed(account)
+    claim = s.frontier.claim(s.max_accounts)
+    assert claim is not None and claim.user_id == account
+    return {r.meta["kind"]: r for r in s.begin_visit(claim.user_id, claim.score, 5000, claim.position)}
 
 
 def test_seed_profile_is_stored_and_starts_its_visit() -> None:

@@ -1,7 +1,8 @@
 """``scrapy crawl`` that exits non-zero when the crawl ended on a failure
 (database unavailable, rows not saved, no client_id, ...), so cron, systemd
 and CI notice: 1 for a failed crawl, 2 when the user must fix something
-first (see soundscraping.outcome).  Mistakes seen before the crawl starts
+first (see soundscraping.outcome).  In distributed mode (REDIS_URL) a Redis that
+does not answer at start is one line and exit 1.  Mistakes seen before the crawl starts
 (spider arguments, DATABASE_URL, FILES_STORE: soundscraping.preflight) are
 one line on stderr and exit 2, never a traceback."""
 
@@ -30,12 +31,19 @@ class Command(ScrapyCrawlCommand):
         try:
             preflight.check_spider_arguments(crawler.spidercls, opts.spargs)
             preflight.check_settings(crawler.settings)
+            preflight.check_redis(crawler.settings, crawler.spidercls)
         except preflight.UserError as exc:
             # In the log (a Scrapyd job's log file) and, when that is a file, on stderr too.
             logger.error("Not crawling: %s", exc)
             if crawler.settings.get("LOG_FILE"):
                 print(f"scrapy crawl: error: {exc}", file=sys.stderr)
             self.exitcode = 2
+            return
+        except preflight.ServiceUnavailable as exc:
+            logger.error("Not crawling: %s", exc)
+            if crawler.settings.get("LOG_FILE"):
+                print(f"scrapy crawl: error: {exc}", file=sys.stderr)
+            self.exitcode = 1
             return
         reasons: list[str] = []
 

@@ -48,6 +48,9 @@ class SoundscrapingSpider(scrapy.Spider):
     # Request meta key naming the unit of work a request is for (resumable
     # spiders: see soundscraping.units); None = no units.
     unit_key: ClassVar[str | None] = None
+    # Whether workers can share this spider's job through Redis (REDIS_URL;
+    # soundscraping.distributed): the spider claims its units with leases.
+    shares_work: ClassVar[bool] = False
 
     recrawl_after: timedelta | None  # -a recrawl_after (every spider; see soundscraping.units)
 
@@ -60,6 +63,10 @@ class SoundscrapingSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
+        if settings.get("REDIS_URL"):
+            # Distributed mode: scrapy-redis schedules and dupefilters (see
+            # soundscraping.distributed).  A SCHEDULER given with -s still wins.
+            settings.set("SCHEDULER", "soundscraping.distributed.scheduler.WorkerScheduler", priority="project")
         contact = settings.get("CONTACT_URL")
         if contact:
             settings.set("USER_AGENT", user_agent_with_contact(settings.get("USER_AGENT"), contact),
@@ -208,7 +215,8 @@ class SoundCloudSpider(SoundscrapingSpider):
         meta = dict(meta or {})
         if handle_404:
             meta["handle_httpstatus_list"] = [404]
-        return Request(url, callback=callback, errback=errback or self.on_request_error, meta=meta)
+        return Request(url, callback=callback, errback=errback or self.on_request_error, meta=meta,
+                       dont_filter=bool(meta.get("redo")))
 
     def paged_request(self, path: str, callback: Callable[..., Any], *, params: dict[str, Any] | None = None,
                       meta: dict[str, Any] | None = None, errback: Callable[[Failure], Any] | None = None) -> Request:
@@ -228,7 +236,7 @@ class SoundCloudSpider(SoundscrapingSpider):
             return None
         url = next_page_url(page.next_href, response.url, self.client_ids.current)
         return Request(url, callback=callback, errback=response.request.errback or self.on_request_error,
-                       meta=page_meta(response.meta))
+                       meta=page_meta(response.meta), dont_filter=bool(response.meta.get("redo")))
 
     def read_page(self, response: Response) -> Page | Request | None:
         """The collection on this response; a retry request (once) or None

@@ -5,7 +5,12 @@ each artist's profile, every track and DJ set, and every comment.
 A track's row is stored once its comments were read to the end, so a stored
 row says its comments were complete at its ``comment_count``: what a re-crawl
 (``-a recrawl_after=7d``) relies on to fetch only new comments, and only
-for tracks whose count changed (sites/soundcloud/recrawl.py)."""
+for tracks whose count changed (sites/soundcloud/recrawl.py).
+
+With REDIS_URL set, the artist list is a Redis queue shared by every worker
+started with the same arguments: each claims a few artists at a time with a
+lease (soundscraping.distributed), so each artist is done by one worker (by
+another only if the first one died before its rows were stored)."""
 
 from __future__ import annotations
 
@@ -13,11 +18,13 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from soundscraping import distributed
 from soundscraping.sites import MalformedPage
 from soundscraping.sites.soundcloud.parsers import (
     classify_artist_ref,
@@ -57,6 +64,7 @@ def _stronger(a: str | None, b: str | None) -> str | None:
 
 class SoundCloudArtistsSpider(SoundCloudSpider):
     name = "soundcloud_artists"
+    shares_work = True
     arguments = ArgSpec((
         Arg("artists", "NAME,NAME,...", names, []),
         Arg("artists_file", "PATH", lines_of_file, []),
@@ -69,9 +77,34 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.artist_refs = list(dict.fromkeys(self.artists + self.artists_file))  # in order, once each
+        self.shared: Any = None  # the job's WorkQueue (distributed mode)
+        self._started = False
+        self.leases: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SoundCloudArtistsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if distributed.enabled(crawler.settings):
+            from soundscraping.distributed.leases import LeaseKeeper
+            from soundscraping.distributed.workqueue import WorkQueue
+
+            settings = crawler.settings
+            spider.shared = WorkQueue(distributed.client(settings), distributed.job_key(settings, spider.name),
+                                      distributed.worker_id(settings),
+                                      settings.getfloat("DISTRIBUTED_LEASE_SECONDS", 120))
+            # An artist is finished once its crawl_units row is committed.
+            spider.leases = LeaseKeeper(crawler, spider.shared, "crawl_units", "unit", poll=spider.poll,
+                                        row_filter=lambda row: row[0] == spider.name)
+            UnitTracker.for_crawler(crawler).sinks.append(spider.leases.done)
+            crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider
 
     async def start(self) -> AsyncIterator[Any]:
         if not await self.ensure_client_id():
+            return
+        if self.shared is not None:
+            for request in await self.start_shared():
+                yield request
             return
         done = await asyncio.to_thread(load_finished, self.crawler, self.name, self.recrawl_after)
         todo = [ref for ref in self.artist_refs if ref not in done]
@@ -89,9 +122,66 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             units.request_sent(ref)
             yield self.artist_request(ref)
 
-    def artist_request(self, ref: str) -> Request:
+    # -- distributed mode: artists claimed from the job's queue ---------------------
+
+    async def start_shared(self) -> list[Request]:
+        """Offer the artist list (in order; artists done or under way are
+        left alone), then claim the first few."""
+        try:
+            await asyncio.to_thread(self.shared.offer, [(ref, -rank) for rank, ref in enumerate(self.artist_refs)])
+            self.leases.start()
+        except distributed.RedisError as exc:
+            distributed.lost_redis(self.crawler, exc)
+            return []
+        self._started = True
+        return self.claim_more()
+
+    def claim_more(self) -> list[Request]:
+        """Claim artists until DISTRIBUTED_UNITS_IN_HAND are under way here."""
+        in_hand = len(self.leases.held - self.leases.awaiting_commit)
+        want = self.settings.getint("DISTRIBUTED_UNITS_IN_HAND", 4) - in_hand
+        if want <= 0:
+            return []
+        try:
+            claims, expired = self.shared.claim(want)
+        except distributed.RedisError as exc:
+            distributed.lost_redis(self.crawler, exc)
+            return []
+        if expired:
+            self.count("soundscraping/distributed/expired_leases_requeued", expired)
+        units = UnitTracker.for_crawler(self.crawler)
+        requests = []
+        for claim in claims:
+            self.leases.claimed(claim.unit)
+            if claim.attempt > 1:
+                self.count("soundscraping/distributed/reclaimed_units")
+            units.request_sent(claim.unit)
+            requests.append(self.artist_request(claim.unit, redo=claim.attempt > 1))
+        return requests
+
+    def poll(self) -> None:
+        if self._started and self.crawler.engine is not None and self.crawler.engine.spider:
+            for request in self.claim_more():
+                self.crawler.engine.crawl(request)
+
+    def on_idle(self) -> None:
+        self.poll()
+        if self.waiting_for_work() or self.leases.held - self.leases.awaiting_commit:
+            raise DontCloseSpider
+
+    def waiting_for_work(self) -> bool:
+        """Artists leased by any worker may still expire and need redoing."""
+        if not self._started:
+            return False
+        try:
+            return self.shared.outstanding() > 0
+        except distributed.RedisError as exc:
+            distributed.lost_redis(self.crawler, exc)
+            return False
+
+    def artist_request(self, ref: str, redo: bool = False) -> Request:
         kind, value = classify_artist_ref(ref)
-        meta = {"artist": ref}
+        meta: dict[str, Any] = {"artist": ref, **({"redo": True} if redo else {})}
         if kind == "name":
             return self.api_request("/search/users", self.parse_artist_search,
                                     params={"q": value, "limit": 50, "linked_partitioning": 1}, meta=meta)
@@ -133,7 +223,8 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
         self.count("soundscraping/artists/found")
         self.logger.info("Artist %r is user %d (%s): %s tracks", response.meta["artist"], item.id,
                          item.permalink, item.track_count)
-        meta = {"artist": response.meta["artist"], "user_id": item.id, "artist_profile": item}
+        meta = {"artist": response.meta["artist"], "user_id": item.id, "artist_profile": item,
+                **({"redo": True} if response.meta.get("redo") else {})}
         if self.recrawl_after is not None:
             # What the dataset holds about the artist's tracks: the re-crawl's plans.
             meta["baseline"] = await asyncio.to_thread(self.stored_tracks, item.id)
@@ -170,7 +261,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             "stream": ("/stream/users/{}", self.parse_stream),
             "toptracks": ("/users/{}/toptracks", self.parse_toptracks),
         }[route]
-        meta = {**{k: meta[k] for k in ("artist", "user_id", "artist_profile", "baseline") if k in meta},
+        meta = {**{k: meta[k] for k in ("artist", "user_id", "artist_profile", "baseline", "redo") if k in meta},
                 "tracks_route": route, "tracks_seen": 0}
         return self.paged_request(path.format(meta["user_id"]), callback, meta=meta,
                                   errback=self.on_tracks_error)
@@ -217,7 +308,8 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             n += 1
             if (user := self.embedded_user_item(obj, scraped_at)) is not None:
                 yield user
-            yield from self.track_found(track, response.meta.get("artist"), baseline)
+            yield from self.track_found(track, response.meta.get("artist"), baseline,
+                                        redo=bool(response.meta.get("redo")))
         request = self.next_page(response, page, callback)
         seen = response.meta.get("tracks_seen", 0) + n
         if request is not None:
@@ -230,7 +322,8 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
         yield from self.tracks_done(response.meta, seen, _stronger(response.meta.get("tracks_via"),
                                                                    response.meta.get("access_route")))
 
-    def track_found(self, track: Any, artist: str | None, baseline: dict[int, StoredTrack] | None) -> Iterator[Any]:
+    def track_found(self, track: Any, artist: str | None, baseline: dict[int, StoredTrack] | None,
+                    redo: bool = False) -> Iterator[Any]:
         """A listed track: its row now, or its comments first (the row after
         them), or nothing (a re-crawl keeping the stored row)."""
         if baseline is None:  # not a re-crawl
@@ -246,7 +339,8 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             return
         stored = baseline.get(track.id) if baseline is not None else None
         meta = {"artist": artist, "track_id": track.id, "track": track, "track_stored": stored is not None,
-                "comments_since": comments_since(stored) if plan is Plan.NEW and stored is not None else None}
+                "comments_since": comments_since(stored) if plan is Plan.NEW and stored is not None else None,
+                **({"redo": True} if redo else {})}
         yield self.paged_request(f"/tracks/{track.id}/comments", self.parse_comments,
                                  params={"threaded": 0, "sort": COMMENTS_SORT}, meta=meta,
                                  errback=self.on_comments_error)

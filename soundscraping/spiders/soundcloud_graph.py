@@ -13,6 +13,10 @@ resumed job) rebuilds the frontier from the database and carries on; the
 count in ``max_accounts`` includes accounts visited by earlier runs.
 ``-a recrawl_after=30d``: visits finished longer ago than that count as not
 visited (such accounts are visited again, in score order, and appended).
+
+With REDIS_URL set, the frontier is shared by every worker started with the
+same arguments (``frontier_redis.RedisFrontier``): each claims the best
+account with a lease, and max_accounts and min_followers hold for the job.
 """
 
 from __future__ import annotations
@@ -29,9 +33,10 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 from w3lib.url import add_or_replace_parameter
 
+from soundscraping import distributed
 from soundscraping.items import GraphVisit, InteractionPage
 from soundscraping.sites import MalformedPage
-from soundscraping.sites.soundcloud.frontier import Frontier
+from soundscraping.sites.soundcloud.frontier import AccountClaim, Frontier
 from soundscraping.sites.soundcloud.parsers import classify_artist_ref, parse_interactions, parse_object
 from soundscraping.spider_args import Arg, ArgSpec, integer, lines_of_file, names
 from soundscraping.spiders.base import SoundCloudSpider
@@ -55,12 +60,14 @@ class Visit:
     score: float
     followers: int | None
     started_at: str
+    attempt: int = 1
     open_lists: set[str] = field(default_factory=lambda: set(LISTS))
     edges: int = 0
 
 
 class SoundCloudGraphSpider(SoundCloudSpider):
     name = "soundcloud_graph"
+    shares_work = True
 
     arguments = ArgSpec((
         Arg("seeds", "NAME,NAME,...", names, []),
@@ -78,18 +85,20 @@ class SoundCloudGraphSpider(SoundCloudSpider):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.seed_refs = list(dict.fromkeys(self.seeds + self.seeds_file))
-        self.frontier = Frontier(min_followers=self.min_followers)
+        self.frontier: Any = Frontier(min_followers=self.min_followers)
         self.visits: dict[int, Visit] = {}
-        self.seed_queue: list[tuple[int, int | None]] = []
         self.seeds_resolving = 0
-        self.visited_total = 0  # including earlier runs
-        self.next_position = 0
+        self._started = False
         self._last_progress = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SoundCloudGraphSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        if distributed.enabled(crawler.settings):
+            from soundscraping.sites.soundcloud.frontier_redis import RedisFrontier
+
+            spider.frontier = RedisFrontier(crawler, spider.name, spider.min_followers, poll=spider.poll)
         return spider
 
     @property
@@ -101,17 +110,27 @@ class SoundCloudGraphSpider(SoundCloudSpider):
     async def start(self) -> AsyncIterator[Any]:
         if not await self.ensure_client_id():
             return
-        await self.restore_frontier()
-        if self.visited_total >= self.max_accounts:
-            self.logger.info("max_accounts=%d already visited (%d in the database): nothing to do",
-                             self.max_accounts, self.visited_total)
+        try:
+            self.frontier.start()
+            await self.restore_frontier()
+        except distributed.RedisError as exc:
+            distributed.lost_redis(self.crawler, exc)
             return
-        for ref in self.seed_refs:
+        visited = self.frontier.counts().get("visited", 0)
+        if visited >= self.max_accounts:
+            self.logger.info("max_accounts=%d already visited (%d so far): nothing to do",
+                             self.max_accounts, visited)
+            return
+        self._started = True
+        for rank, ref in enumerate(self.seed_refs):
             kind, value = classify_artist_ref(ref)
             url = value if kind == "url" else f"{self.web_url}/{value}"
             self.seeds_resolving += 1
-            yield self.api_request("/resolve", self.parse_seed, params={"url": url}, meta={"account": ref},
-                                   handle_404=True, errback=self.seed_failed)
+            request = self.api_request("/resolve", self.parse_seed, params={"url": url},
+                                       meta={"account": ref, "seed_rank": rank}, handle_404=True,
+                                       errback=self.seed_failed)
+            # Every worker resolves the seeds itself: the shared dupefilter must not drop them.
+            yield request.replace(dont_filter=True)
 
     async def restore_frontier(self) -> None:
         """Visited accounts and received scores from earlier runs."""
@@ -130,9 +149,8 @@ class SoundCloudGraphSpider(SoundCloudSpider):
         except StorageError as exc:
             self.logger.warning("Could not read earlier graph visits (%s); starting a fresh frontier", exc)
             return
-        self.frontier.restore((row[0] for row in visited), scores)
-        self.visited_total = len(visited)
-        self.next_position = max((row[1] or 0 for row in visited), default=0) + 1 if visited else 0
+        next_position = max((row[1] or 0 for row in visited), default=0) + 1 if visited else 0
+        await asyncio.to_thread(self.frontier.restore, (row[0] for row in visited), scores, next_position)
         if visited:
             self.logger.info("Resuming the graph: %d accounts already visited, %d in the frontier",
                              len(visited), len(self.frontier))
@@ -149,10 +167,8 @@ class SoundCloudGraphSpider(SoundCloudSpider):
             else:
                 yield self.user_item(user, scraped_at=utc_now())
                 self.frontier.note_user(user["id"], user.get("followers_count"), user.get("permalink"))
-                if user["id"] in self.frontier.visited:
+                if not self.frontier.add_seed(user["id"], response.meta.get("seed_rank", 0)):
                     self.logger.info("Seed %r was visited by an earlier run", response.meta["account"])
-                else:
-                    self.seed_queue.append((user["id"], user.get("followers_count")))
         yield from self.fill()
 
     def seed_failed(self, failure: Failure) -> Iterator[Any]:
@@ -166,30 +182,25 @@ class SoundCloudGraphSpider(SoundCloudSpider):
         """Start visits until GRAPH_CONCURRENT_ACCOUNTS are under way: seeds
         first, then the best of the frontier as scored right now."""
         limit = self.settings.getint("GRAPH_CONCURRENT_ACCOUNTS", 8)
-        while len(self.visits) < limit and self.visited_total + len(self.visits) < self.max_accounts:
-            if self.seed_queue:
-                user_id, followers = self.seed_queue.pop(0)
-                score = self.frontier.mark_visited(user_id)
-            elif self.seeds_resolving:
-                return  # seeds go first: wait for them
-            else:
-                best = self.frontier.pop()
-                if best is None:
-                    return
-                user_id, score = best
-                followers = self.frontier.followers.get(user_id)
-            yield from self.begin_visit(user_id, score, followers)
+        while len(self.visits) < limit and not self.seeds_resolving:  # seeds go first: wait for them
+            claim: AccountClaim | None = self.frontier.claim(self.max_accounts)
+            if claim is None:
+                return
+            yield from self.begin_visit(claim.user_id, claim.score, self.frontier.followers_of(claim.user_id),
+                                        claim.position, claim.attempt)
 
-    def begin_visit(self, user_id: int, score: float, followers: int | None) -> Iterator[Request]:
-        visit = Visit(user_id, self.next_position, score, followers, utc_now())
-        self.next_position += 1
+    def begin_visit(self, user_id: int, score: float, followers: int | None, position: int = 0,
+                    attempt: int = 1) -> Iterator[Request]:
+        visit = Visit(user_id, position, score, followers, utc_now(), attempt)
         self.visits[user_id] = visit
-        self.logger.debug("Visiting %s (score %.0f, %s followers)", self.frontier.names.get(user_id, user_id),
-                          score, followers)
+        self.logger.debug("Visiting %s (score %.0f, %s followers%s)", self.frontier.name_of(user_id), score,
+                          followers, f", attempt {attempt}" if attempt > 1 else "")
+        # A visit redone after its first holder died asks the same pages again.
+        redo = {"redo": True} if attempt > 1 else {}
         for kind, path in LISTS.items():
             yield self.paged_request(path.format(id=user_id), self.parse_list,
                                      params={"limit": min(self.page_size, self.per_kind_limit)},
-                                     meta={"account": user_id, "kind": kind, "remaining": self.per_kind_limit},
+                                     meta={"account": user_id, "kind": kind, "remaining": self.per_kind_limit, **redo},
                                      errback=self.list_failed)
 
     def parse_list(self, response: Response) -> Iterator[Any]:
@@ -207,15 +218,18 @@ class SoundCloudGraphSpider(SoundCloudSpider):
         weight = self.weights[kind]
         scraped_at = utc_now()
         users = []
+        self.frontier.note_users((user["id"], user.get("followers_count"), user.get("permalink"))
+                                 for user in found.users)
         for user in found.users:
-            self.frontier.note_user(user["id"], user.get("followers_count"), user.get("permalink"))
             item = self.user_item(user, scraped_at) if kind == "follow" else \
                 self.embedded_user_item({"user": user}, scraped_at)
             if item is not None:
                 item.file_urls = []  # the graph keeps no images
                 users.append(item)
+        received: dict[int, float] = {}
         for edge in found.edges:
-            self.frontier.add(edge.target_user_id, weight)
+            received[edge.target_user_id] = received.get(edge.target_user_id, 0.0) + weight
+        self.frontier.add_many(received)
         visit = self.visits.get(account)
         if visit is None:
             # A page queued by an earlier run of this job: keep its edges.
@@ -246,10 +260,10 @@ class SoundCloudGraphSpider(SoundCloudSpider):
         if visit.open_lists:
             return
         del self.visits[account]
-        self.visited_total += 1
         self.count("soundscraping/graph/accounts_visited")
         yield GraphVisit(account, visit.position, visit.score, visit.followers, visit.edges, visit.started_at,
                          utc_now())
+        self.frontier.visit_done(account)  # shared: finished once this row is committed
         self.log_progress()
         yield from self.fill()
 
@@ -259,9 +273,20 @@ class SoundCloudGraphSpider(SoundCloudSpider):
         requests = list(self.fill())
         for request in requests:
             self.crawler.engine.crawl(request)
-        if requests:
+        if requests or self.waiting_for_work():
             raise DontCloseSpider
         self.log_progress(force=True)
+
+    def waiting_for_work(self) -> bool:
+        """Distributed: nothing in hand, but other workers hold leases that
+        may add accounts or expire (then this worker redoes them)."""
+        return self._started and not self.visits and self.frontier.waiting()
+
+    def poll(self) -> None:
+        """Called every DISTRIBUTED_POLL_SECONDS by the lease keeper."""
+        if self._started and self.crawler.engine is not None and self.crawler.engine.spider is not None:
+            for request in self.fill():
+                self.crawler.engine.crawl(request)
 
     def log_progress(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -269,9 +294,10 @@ class SoundCloudGraphSpider(SoundCloudSpider):
             return
         self._last_progress = now
         stats = self.crawler.stats
-        top = ", ".join(f"{self.frontier.names.get(uid, uid)} ({score:.0f})" for uid, score in self.frontier.top(5))
+        top = ", ".join(f"{name} ({score:.0f})" for name, score in self.frontier.top_named(5))
+        counts = self.frontier.counts()
         self.logger.info(
             "Graph: %d/%d accounts visited (%d in progress), %d queued in the frontier, %d passed over as too small,"
-            " %d edges stored; next: %s", self.visited_total, self.max_accounts, len(self.visits),
-            len(self.frontier), len(self.frontier.passed_over),
+            " %d edges stored; next: %s", counts.get("visited", 0), self.max_accounts, counts.get("in_progress", 0),
+            counts.get("queued", 0), counts.get("passed_over", 0),
             stats.get_value("soundscraping/stored/soundcloud_interactions", 0), top or "-")

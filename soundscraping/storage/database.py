@@ -42,6 +42,11 @@ class SchemaTooNew(SchemaMismatch):
     reason = "schema_too_new"
 
 
+class WriteConflict(StorageError):
+    """Another transaction won (deadlock or serialization failure): the
+    batch was rolled back whole and is worth retrying at once."""
+
+
 class RowsRejected(StorageError):
     """The database refused the rows themselves (bad value, constraint):
     retrying the same batch cannot help; writing row by row isolates them."""
@@ -122,6 +127,13 @@ class Database:
     def table_names(self) -> set[str]:
         raise NotImplementedError
 
+    @contextlib.contextmanager
+    def schema_lock(self) -> Iterator[None]:
+        """Held while a crawl checks and builds the schema: N workers started
+        at once on an empty database must not see each other's half-built
+        one.  (SQLite: its migrations queue on the file's write lock.)"""
+        yield
+
     def column_names(self, table: str) -> list[str]:
         """The columns the table has in the database (empty: no such table)."""
         raise NotImplementedError
@@ -169,6 +181,20 @@ class PostgresDatabase(Database):
                 sql, params = (statement, ()) if isinstance(statement, str) else statement
                 cur.execute(sql, params)
 
+    @contextlib.contextmanager
+    def schema_lock(self) -> Iterator[None]:
+        if self.conn is None or self.conn.closed:
+            self.connect()
+        with self.conn, self.conn.cursor() as cur:
+            # A session lock: it outlives the migrations' own transactions.
+            cur.execute("SELECT pg_advisory_lock(727275)")
+        try:
+            yield
+        finally:
+            if not self.conn.closed:
+                with self.conn, self.conn.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_unlock(727275)")
+
     def table_names(self) -> set[str]:
         rows = self.query("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
         return {r[0] for r in rows}
@@ -186,12 +212,12 @@ class PostgresDatabase(Database):
             if self.conn is None or self.conn.closed:
                 self.connect()
             with self.conn, self.conn.cursor() as cur:
-                for name, rows in batch.items():
-                    if rows:
-                        # psycopg2 adapts lists to ARRAY and ISO strings to TIMESTAMPTZ.
-                        table = TABLES[name]
-                        execute_values(cur, upsert_sql(table, self.dialect), complete_rows(table, rows),
-                                       page_size=1000)
+                for name, rows in in_lock_order(batch):
+                    # psycopg2 adapts lists to ARRAY and ISO strings to TIMESTAMPTZ.
+                    table = TABLES[name]
+                    execute_values(cur, upsert_sql(table, self.dialect), complete_rows(table, rows), page_size=1000)
+        except psycopg2.extensions.TransactionRollbackError as exc:
+            raise WriteConflict(f"database write conflict: {str(exc).strip().splitlines()[0]}") from exc
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             self.close()
             # Leaving ``with self.conn`` rolls back, which on a connection the
@@ -360,6 +386,27 @@ class SqliteDatabase(Database):
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+
+def _key_order(table: Table) -> Any:
+    at = table.key_positions
+
+    def key(row: Values) -> tuple[Any, ...]:
+        # NULL (a nullable key part) first; no comparison of None with values.
+        return tuple((row[i] is not None, row[i] if row[i] is not None else 0) for i in at)
+
+    return key
+
+
+def in_lock_order(batch: Mapping[str, list[Values]]) -> Iterator[tuple[str, list[Values]]]:
+    """A batch's tables in schema order and each table's rows in key order.
+    Concurrent workers upserting overlapping rows then take their row locks
+    in the same order, so their transactions queue instead of deadlocking
+    (two transactions each holding a row the other needs)."""
+    for name in sorted(batch, key=list(TABLES).index):
+        rows = batch[name]
+        if rows:
+            yield name, sorted(rows, key=_key_order(TABLES[name]))
 
 
 @contextlib.contextmanager

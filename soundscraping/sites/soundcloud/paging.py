@@ -13,7 +13,9 @@ from w3lib.url import url_query_cleaner
 from soundscraping.sites.soundcloud.client_id import client_id_of, with_client_id
 
 # Request meta keys a next-page request inherits (whom it is for), not retry counters.
-PAGE_META_KEYS = ("artist", "user_id", "track_id", "kind", "account")
+# "redo": the unit (artist, account) is redone after its first worker died
+# (distributed mode): its requests bypass the shared dupefilter.
+PAGE_META_KEYS = ("artist", "user_id", "track_id", "kind", "account", "redo")
 
 
 def endpoint_url(base: str, path: str, params: dict[str, Any] | None = None, client_id: str | None = None) -> str:

@@ -142,6 +142,13 @@ def upgrade(db: Database, target: int = LATEST) -> list[Migration]:
 def ensure_current(db: Database) -> None:
     """What a crawl does at start: an empty database gets the whole schema;
     one at an older or newer version is refused with the command to run."""
+    if status(db).version == LATEST:
+        return
+    with db.schema_lock():  # another worker may be building it right now
+        _ensure_current(db)
+
+
+def _ensure_current(db: Database) -> None:
     state = status(db)
     if state.version == LATEST:
         return
