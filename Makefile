@@ -45,7 +45,7 @@ $(VENV)/.installed-crawler: requirements.txt pyproject.toml setup.py
 LOCK_ARGS ?=
 LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock" $(LOCK_ARGS)
 lock: install
-	$(VENV)/bin/uv pip compile -q pyproject.toml --extra map --extra analysis --extra audio --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra map --extra analysis --extra audio --extra alerts --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
 	$(VENV)/bin/uv pip compile -q pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt
 
 # Debian's Chromium for scrapy-playwright (Playwright cannot download its own here).

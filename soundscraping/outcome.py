@@ -3,7 +3,9 @@ the exit code (``scrapy crawl``), the stats file and the last log line.
 
 A crawl that lost rows has failed even when Scrapy closed it as
 ``finished`` (rows rejected by the database, a final flush that could not be
-written): its finish reason becomes ``rows_not_saved``.
+written): its finish reason becomes ``rows_not_saved``.  A crawl whose
+monitors failed (soundscraping.monitoring: coverage, shares, validation...)
+has failed too: ``monitor_failed``.  Rows lost wins: it says more.
 """
 
 from __future__ import annotations
@@ -18,9 +20,16 @@ SUCCESS_REASONS = frozenset({"finished", "shutdown", "closespider_itemcount", "c
 # fix something first (exit 2, like a command-line mistake).
 USAGE_REASONS = frozenset({"schema_outdated", "schema_too_new"})
 ROWS_NOT_SAVED = "rows_not_saved"
+MONITOR_FAILED = "monitor_failed"
+# The periodic monitor closed a crawl that produced no item for MONITOR_NO_ITEM_SECONDS.
+NO_NEW_ITEMS = "no_new_items"
 
 UNSAVED_ROWS = "soundscraping/storage/unsaved_rows"
 UNSAVED_FILE = "soundscraping/storage/unsaved_file"
+# Set by the monitors' actions (soundscraping.monitoring.actions) after the
+# close monitors ran: how many failed, and their one-line messages.
+MONITORS_FAILED = "soundscraping/monitors/failed"
+MONITOR_FAILURES = "soundscraping/monitors/failures"
 
 
 def rows_not_saved(stats: Mapping[str, Any]) -> int:
@@ -28,9 +37,12 @@ def rows_not_saved(stats: Mapping[str, Any]) -> int:
 
 
 def final_reason(reason: str, stats: Mapping[str, Any]) -> str:
-    """The reason to report: a "successful" close that lost rows is not one."""
+    """The reason to report: a "successful" close that lost rows, or whose
+    monitors failed, is not one."""
     if reason in SUCCESS_REASONS and rows_not_saved(stats):
         return ROWS_NOT_SAVED
+    if reason in SUCCESS_REASONS and int(stats.get(MONITORS_FAILED) or 0):
+        return MONITOR_FAILED
     return reason
 
 

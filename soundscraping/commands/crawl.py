@@ -40,14 +40,17 @@ class Command(ScrapyCrawlCommand):
         reasons: list[str] = []
 
         def spider_closed(spider: Any, reason: str) -> None:
-            reasons.append(outcome.final_reason(reason, crawler.stats.get_stats()))
+            reasons.append(reason)
 
         crawler.signals.connect(spider_closed, signal=signals.spider_closed)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        codes = [outcome.exit_code(r) for r in reasons]
+        # Judged once everything has run: the close monitors (spidermon) run
+        # after this handler, and their verdict is in the stats.
+        stats = crawler.stats.get_stats()
+        codes = [outcome.exit_code(outcome.final_reason(r, stats)) for r in reasons]
         if self.crawler_process.bootstrap_failed:
             codes.append(1)
         self.exitcode = max(codes, default=0)
-        if message := outcome.lost_rows_message(crawler.stats.get_stats()):
+        if message := outcome.lost_rows_message(stats):
             logger.error(message)
