@@ -67,7 +67,7 @@ def test_renamed_track_field_fails_the_crawl_and_a_healthy_one_passes(tmp_path: 
     assert not data["passed"]
     [failed] = failed_monitors(data)
     assert failed["monitor"].startswith("Field coverage") and "soundcloud_tracks.playback_count" in failed["message"]
-    # The hidden-stats tracks are still told apart: only the 5 visible ones are judged.
+    # A renamed key is no NULL of the site's: every track counts, the hidden-stats ones too.
     plays = {c["column"]: c for c in data["field_coverage"]}["soundcloud_tracks.playback_count"]
     assert plays["judged"] == 10 and plays["filled"] == 0, plays
 
@@ -87,3 +87,23 @@ def test_changed_forum_post_markup_fails_the_crawl(tmp_path: Path) -> None:
     assert "cmt_forum_posts.posted_at" not in line  # the dates are still read: only the author block changed
     [failed] = failed_monitors(report(result))
     assert "cmt_forum_posts.author" in failed["message"]
+
+
+def test_no_new_item_for_the_set_time_closes_the_crawl(tmp_path: Path) -> None:
+    """The periodic monitor (every second here) finds no item for more than
+    MONITOR_NO_ITEM_SECONDS: the replica holds every api-v2 answer 4 s, so
+    the first item cannot come before the monitor's second run."""
+    world = build_world(WorldConfig(artists=1, tracks_per_artist=1, comments_per_track=0, missing_permalinks=()))
+    with SoundCloudReplica(world, Quirks(datadome=False, latency_ms=4000)) as replica:
+        result = run_crawl("soundcloud_artists", tmp_path, args={"artists": world.artists[0]["permalink"]},
+                           env={"SOUNDCLOUD_URL": replica.urls["web"], "SOUNDCLOUD_API_URL": replica.urls["api"]},
+                           settings={"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", **FAST,
+                                     "MONITOR_NO_ITEM_SECONDS": 1.5,
+                                     "SPIDERMON_PERIODIC_MONITORS": json.dumps(
+                                         {"soundscraping.monitoring.monitors.PeriodicSuite": 1})})
+    assert result.returncode == 1, result.log[-3000:]
+    assert result.stats["finish_reason"] == "no_new_items"
+    [line] = [line for line in result.log.splitlines() if " ERROR: " in line]
+    assert "Closing the crawl: New items/" in line and "(MONITOR_NO_ITEM_SECONDS=1.5)" in line, line
+    assert not report(result)["passed"]
+    assert "Traceback" not in result.log

@@ -26,6 +26,7 @@ from soundscraping.monitoring import monitors  # not its classes: they are TestC
 from soundscraping.monitoring.compat import LoggerMonitorResult, LoggerMonitorRunner
 from soundscraping.monitoring.coverage import field_coverage, site_null_stat
 from soundscraping.monitoring.schemas import item_classes, item_schema
+from soundscraping.preflight import UserError, check_alerts
 from soundscraping.sites import sent_as_null
 from soundscraping.sites.soundcloud.parsers import DjSetRule, hydration_data, parse_comment_json, parse_track_json
 from soundscraping.watchdog import Watchdog
@@ -215,3 +216,10 @@ def test_shim_logs_through_the_spider_logger(caplog: pytest.LogCaptureFixture) -
             LoggerMonitorResult(spider).log_error("a monitor failed")
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
         (logging.INFO, "[Spidermon] hello"), (logging.WARNING, "[Spidermon] a monitor failed")]
+
+
+def test_an_alert_switched_on_without_its_secrets_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="MONITOR_SLACK_ENABLED is on but SPIDERMON_SLACK_SENDER_TOKEN"):
+        check_alerts(Settings({"MONITOR_SLACK_ENABLED": True, "SPIDERMON_SLACK_RECIPIENTS": ["#crawls"]}))
+    check_alerts(Settings({"MONITOR_SLACK_ENABLED": True, "SPIDERMON_SLACK_SENDER_TOKEN": "xoxb-test",
+                           "SPIDERMON_SLACK_RECIPIENTS": ["#crawls"]}))
