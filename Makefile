@@ -8,6 +8,7 @@
 #   make eval-sentiment        sentiment accuracy/macro-F1, plain VADER vs the music model
 #   make eval-stem-names       Cambridge-MT stem naming accuracy (dev / held-out)
 #   make bench-audio           audio-features and cmt-postprocess benchmarks
+#   make bench-monitoring      what monitoring (spidermon, item validation) costs a crawl
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +17,7 @@ ARTISTS ?=
 SCRAPY_ARGS ?=
 
 .PHONY: install install-crawler lock chromium services crawl test test-fast demo bench bench-resume bench-map bench-graph \
-	eval-sentiment bench-sentiment eval-stem-names bench-audio lint deploy clean
+	eval-sentiment bench-sentiment eval-stem-names bench-audio bench-monitoring lint deploy clean
 
 install: $(VENV)/.installed
 
@@ -87,6 +88,9 @@ bench-map: install services
 
 bench-graph: install services
 	$(PY) scripts/bench_graph.py
+
+bench-monitoring: install
+	$(PY) scripts/bench_monitoring.py
 
 # Plain VADER vs the music model on tests/fixtures/sentiment (accuracy, macro-F1; dev and held-out test).
 eval-sentiment: install
