@@ -26,11 +26,13 @@ from soundscraping.monitoring import monitors  # not its classes: they are TestC
 from soundscraping.monitoring.compat import LoggerMonitorResult, LoggerMonitorRunner
 from soundscraping.monitoring.coverage import field_coverage, site_null_stat
 from soundscraping.monitoring.schemas import item_classes, item_schema
+from soundscraping.monitoring.validation import SampledItemValidationPipeline
 from soundscraping.preflight import UserError, check_alerts
 from soundscraping.sites import sent_as_null
 from soundscraping.sites.soundcloud.parsers import DjSetRule, hydration_data, parse_comment_json, parse_track_json
 from soundscraping.watchdog import Watchdog
 from tests.fixtures import html_page, response_json
+from tests.utils import project_settings_dict
 
 TRACK_PAGE_2024 = "soundcloud.com.zedsdead-zeds-dead-twin-shadow-lost-you-feat-dangelo-lacy.html"
 COMMENTS = "soundcloudcommentsextractor/trackwithcomments/generated_mock_4.json"
@@ -223,3 +225,33 @@ def test_an_alert_switched_on_without_its_secrets_is_a_user_error() -> None:
         check_alerts(Settings({"MONITOR_SLACK_ENABLED": True, "SPIDERMON_SLACK_RECIPIENTS": ["#crawls"]}))
     check_alerts(Settings({"MONITOR_SLACK_ENABLED": True, "SPIDERMON_SLACK_SENDER_TOKEN": "xoxb-test",
                            "SPIDERMON_SLACK_RECIPIENTS": ["#crawls"]}))
+
+
+# --- item validation: spidermon's pipeline on a sample, judged by the monitor ---------------------
+
+def run_validation(every: int, comments: list[items.SoundCloudComment]) -> tuple[Any, Any]:
+    crawler = get_crawler(settings_dict={**project_settings_dict(), "MONITOR_VALIDATION_EVERY": every})
+    pipeline = SampledItemValidationPipeline.from_crawler(crawler)
+    for comment in comments:
+        assert pipeline.process_item(comment) is comment  # counted, never dropped
+    stats = crawler.stats.get_stats()
+    result = LoggerMonitorRunner(spider=Spider()).run(
+        MonitorSuite(monitors=[monitors.ItemValidationMonitor]), stats=stats, crawler=crawler, spider=Spider())
+    return stats, result
+
+
+def comments(n: int, bad_every: int) -> list[items.SoundCloudComment]:
+    return [items.SoundCloudComment(id=i + 1, created_at="01/09/2024" if i % bad_every == 0 else
+                                    "2024-09-01T17:45:16Z") for i in range(n)]
+
+
+def test_validation_samples_one_item_in_n_and_the_monitor_names_the_field() -> None:
+    stats, result = run_validation(every=10, comments=comments(25, bad_every=10))
+    assert stats["spidermon/validation/items"] == 3  # items 1, 11, 21 of the class
+    [failed] = result.monitors_failed_results
+    assert "3 of 3 items invalid" in failed.error and "created_at (invalid_datetime) x3" in failed.error
+
+
+def test_valid_items_pass_the_validation_monitor() -> None:
+    stats, result = run_validation(every=1, comments=comments(5, bad_every=10**6)[1:])
+    assert stats["spidermon/validation/items"] == 4 and result.all_monitors_passed
