@@ -84,6 +84,11 @@ class Watchdog:
             self.stall("stalled", self.seconds)  # its own task: closing cancels this one
             return
 
+    @property
+    def closing(self) -> bool:
+        """True once ``stall()`` has started closing the crawl."""
+        return self._closing is not None
+
     def stall(self, reason: str, grace: float) -> asyncio.Future[None]:
         """Close the crawl with ``reason``; if the close has not finished
         ``grace`` seconds later (stuck requests), declare it closed and exit 1.

@@ -24,7 +24,7 @@ from spidermon.contrib.validation import JSONSchemaValidator
 from soundscraping import items, outcome, settings
 from soundscraping.monitoring import monitors  # not its classes: they are TestCases pytest would collect
 from soundscraping.monitoring.compat import LoggerMonitorResult, LoggerMonitorRunner
-from soundscraping.monitoring.coverage import field_coverage, site_null_stat
+from soundscraping.monitoring.coverage import CoverageCounter, coverage_stat, field_coverage
 from soundscraping.monitoring.schemas import item_classes, item_schema
 from soundscraping.monitoring.validation import SampledItemValidationPipeline
 from soundscraping.preflight import UserError, check_alerts
@@ -102,9 +102,19 @@ def test_parsers_record_hidden_stats_and_unpinned_comments() -> None:
 
 
 def coverage_stats(scraped: int, filled: int, site_nulls: int) -> dict[str, int]:
-    return {"spidermon_item_scraped_count/SoundCloudTrack": scraped,
-            "spidermon_item_scraped_count/SoundCloudTrack/playback_count": filled,
-            site_null_stat("soundcloud_tracks", "playback_count"): site_nulls}
+    """What CoverageCounter counts for that many scraped tracks: first the
+    hidden-stats ones, then the filled ones (0 plays: a value), then NULLs."""
+    crawler = get_crawler()
+    counter = CoverageCounter(crawler, {"soundcloud_tracks.playback_count": 0.95})
+    for i in range(scraped):
+        hidden, has_value = i < site_nulls, site_nulls <= i < site_nulls + filled
+        track = items.SoundCloudTrack(id=i + 1, playback_count=0 if has_value else None,
+                                      site_nulls=["playback_count"] if hidden else [])
+        counter.item_scraped(track)
+    counter.item_scraped(items.SoundCloudComment(id=1))  # a table without a rule: not counted
+    stats = crawler.stats.get_stats()
+    assert stats[coverage_stat("soundcloud_tracks")] == scraped and coverage_stat("soundcloud_comments") not in stats
+    return stats
 
 
 def test_coverage_leaves_out_the_sites_nulls() -> None:

@@ -139,6 +139,8 @@ class NoNewItemsMonitor(SoundscrapingMonitor):
         watchdog = self.data.crawler.get_extension(Watchdog)
         if limit <= 0 or watchdog is None:
             self.skipTest("MONITOR_NO_ITEM_SECONDS is 0")
+        if watchdog.closing:  # already being closed (stuck, or by this monitor): say it once
+            self.skipTest("the crawl is closing")
         quiet = watchdog.seconds_since_item()
         self.assertLess(quiet, limit, f"no new item for {quiet:.0f} s (MONITOR_NO_ITEM_SECONDS={limit:g})")
 
