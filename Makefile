@@ -10,6 +10,7 @@
 #   make bench-audio           audio-features and cmt-postprocess benchmarks
 #   make bench-export          soundscraping export: the make-bench dataset and 5 M interactions to Parquet
 #   make bench-distributed     1, 2, 4 graph workers sharing one Redis frontier: accounts/min, scaling
+#   make bench-monitoring      what monitoring (spidermon, item validation) costs a crawl
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -18,7 +19,7 @@ ARTISTS ?=
 SCRAPY_ARGS ?=
 
 .PHONY: install install-crawler lock chromium services crawl test test-fast demo bench bench-resume bench-map bench-graph bench-distributed \
-	eval-sentiment bench-sentiment eval-stem-names bench-audio bench-export lint deploy clean
+	eval-sentiment bench-sentiment eval-stem-names bench-audio bench-export bench-monitoring lint deploy clean
 
 install: $(VENV)/.installed
 
@@ -47,7 +48,7 @@ $(VENV)/.installed-crawler: requirements.txt pyproject.toml setup.py
 LOCK_ARGS ?=
 LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock" $(LOCK_ARGS)
 lock: install
-	$(VENV)/bin/uv pip compile -q pyproject.toml --extra map --extra analysis --extra audio --extra export --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra map --extra analysis --extra audio --extra export --extra alerts --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
 	$(VENV)/bin/uv pip compile -q pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt
 
 # Debian's Chromium for scrapy-playwright (Playwright cannot download its own here).
@@ -93,6 +94,9 @@ bench-graph: install services
 # soundcloud_graph with 1, 2 and 4 workers on one Redis frontier (each at its own request budget).
 bench-distributed: install services
 	$(PY) scripts/bench_distributed.py
+
+bench-monitoring: install
+	$(PY) scripts/bench_monitoring.py
 
 # Plain VADER vs the music model on tests/fixtures/sentiment (accuracy, macro-F1; dev and held-out test).
 eval-sentiment: install

@@ -2,7 +2,7 @@
 itemadapter.  ``table`` names the destination table; its columns and its
 identity (what dedupe and the upsert conflict on) are that table's in
 ``storage.TABLES``, the one source (tests/test_storage_items_tables_unit.py checks that
-every item's fields are its table's columns)."""
+every item's fields are its table's columns, less ``NON_COLUMN_FIELDS``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from soundscraping.sites.soundcloud.images import image_variant
+
+# Fields that are not columns: the media pipeline's (file_urls, files) and
+# the NULLs a site sent itself (site_nulls).
+NON_COLUMN_FIELDS = frozenset({"file_urls", "files", "site_nulls"})
 
 
 @dataclass
@@ -69,6 +73,9 @@ class SoundCloudTrack:
     is_dj_set: bool | None = None
     scraped_at: str | None = None
     waveform_url: str | None = None  # the loudness envelope JSON (kept in FILES_STORE)
+    # Columns the site itself sent as null (sites.sent_as_null); not a column:
+    # field coverage (soundscraping/monitoring) does not count them as lost.
+    site_nulls: list[str] = field(default_factory=list)
     file_urls: list[str] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
 
@@ -85,6 +92,9 @@ class SoundCloudComment:
     # comment is not pinned to a moment.
     timestamp_ms: int | None = None
     created_at: str | None = None
+    # Columns the site itself sent as null (sites.sent_as_null); not a column:
+    # field coverage (soundscraping/monitoring) does not count them as lost.
+    site_nulls: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -166,6 +176,9 @@ class BeatportTrack:
     sample_url: str | None = None  # the 2-minute preview (MP3)
     sample_start_ms: int | None = None  # where the preview sits in the track
     sample_end_ms: int | None = None
+    # Columns the site itself sent as null (sites.sent_as_null); not a column:
+    # field coverage (soundscraping/monitoring) does not count them as lost.
+    site_nulls: list[str] = field(default_factory=list)
     file_urls: list[str] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
 

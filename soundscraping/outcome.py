@@ -5,7 +5,9 @@ A crawl that lost rows has failed even when Scrapy closed it as
 ``finished`` (rows rejected by the database, a final flush that could not be
 written): its finish reason becomes ``rows_not_saved``.  One that fetched
 files it could not write to FILES_STORE (the disk full) becomes
-``files_not_stored``.
+``files_not_stored``.  A crawl whose monitors failed
+(soundscraping.monitoring: coverage, shares, validation...) has failed too:
+``monitor_failed``.  Lost rows win, then lost files: they say more.
 """
 
 from __future__ import annotations
@@ -21,12 +23,19 @@ SUCCESS_REASONS = frozenset({"finished", "shutdown", "closespider_itemcount", "c
 USAGE_REASONS = frozenset({"schema_outdated", "schema_too_new"})
 ROWS_NOT_SAVED = "rows_not_saved"
 FILES_NOT_STORED = "files_not_stored"
+MONITOR_FAILED = "monitor_failed"
+# The periodic monitor closed a crawl that produced no item for MONITOR_NO_ITEM_SECONDS.
+NO_NEW_ITEMS = "no_new_items"
 
 UNSAVED_ROWS = "soundscraping/storage/unsaved_rows"
 UNSAVED_FILE = "soundscraping/storage/unsaved_file"
 # Files fetched but not written to FILES_STORE, and the first such error.
 MEDIA_NOT_STORED = "soundscraping/media/not_stored"
 MEDIA_NOT_STORED_ERROR = "soundscraping/media/not_stored_error"
+# Set by the monitors' actions (soundscraping.monitoring.actions) after the
+# close monitors ran: how many failed, and their one-line messages.
+MONITORS_FAILED = "soundscraping/monitors/failed"
+MONITOR_FAILURES = "soundscraping/monitors/failures"
 
 
 def rows_not_saved(stats: Mapping[str, Any]) -> int:
@@ -38,11 +47,14 @@ def files_not_stored(stats: Mapping[str, Any]) -> int:
 
 
 def final_reason(reason: str, stats: Mapping[str, Any]) -> str:
-    """The reason to report: a "successful" close that lost rows or files is not one."""
+    """The reason to report: a "successful" close that lost rows or files, or
+    whose monitors failed, is not one."""
     if reason in SUCCESS_REASONS and rows_not_saved(stats):
         return ROWS_NOT_SAVED
     if reason in SUCCESS_REASONS and files_not_stored(stats):
         return FILES_NOT_STORED
+    if reason in SUCCESS_REASONS and int(stats.get(MONITORS_FAILED) or 0):
+        return MONITOR_FAILED
     return reason
 
 

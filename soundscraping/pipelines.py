@@ -24,7 +24,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, DropItem, NotConfigured
 
 from soundscraping import outcome
-from soundscraping.items import CrawlUnit
+from soundscraping.items import NON_COLUMN_FIELDS, CrawlUnit
 from soundscraping.media.roles import file_source
 from soundscraping.provenance import CrawlRun
 from soundscraping.storage import (
@@ -49,7 +49,6 @@ logger = logging.getLogger(__name__)
 # needs "these rows are stored" (a distributed unit's lease) listens here.
 rows_committed = object()
 
-_MEDIA_FIELDS = {"file_urls", "files"}
 _TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "str": str, "bool": bool, "float": (int, float)}
 
 
@@ -83,7 +82,7 @@ def item_spec(cls: type) -> ItemSpec:
         for f in fields(cls):
             annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
             base = annotation.split("|")[0].strip()
-            if f.name not in _MEDIA_FIELDS and base in _TYPES:
+            if f.name not in NON_COLUMN_FIELDS and base in _TYPES:
                 checks.append((f.name, _TYPES[base]))
         has_files = "files" in {f.name for f in fields(cls)}
         return ItemSpec(table, get, values, tuple(checks), has_files)

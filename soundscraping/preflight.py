@@ -1,5 +1,6 @@
-"""User mistakes a crawl can see before it starts: the spider arguments and
-the settings that name places (DATABASE_URL, FILES_STORE).  Each is reported
+"""User mistakes a crawl can see before it starts: the spider arguments, the
+settings that name places (DATABASE_URL, FILES_STORE, MONITOR_REPORT_DIR) and
+monitor alerts switched on without what they need.  Each is reported
 in one line, with exit code 2, instead of a traceback from deep inside a
 crawl (see commands/crawl.py)."""
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
+from soundscraping.monitoring.monitors import alert_actions
 from soundscraping.spider_args import duration
 from soundscraping.storage import Database, StorageError
 
@@ -68,6 +70,27 @@ def check_settings(settings: BaseSettings) -> None:
     store = settings.get("FILES_STORE")
     if settings.getbool("MEDIA_ENABLED", True) and store and "://" not in str(store):
         check_writable_folder("FILES_STORE", Path(store))
+    if settings.getbool("SPIDERMON_ENABLED"):
+        check_writable_folder("MONITOR_REPORT_DIR", Path(settings.get("MONITOR_REPORT_DIR")))
+        check_alerts(settings)
+
+
+# Alert switch -> the settings (environment variables) it needs.
+ALERT_NEEDS = {
+    "MONITOR_SLACK_ENABLED": ("SPIDERMON_SLACK_SENDER_TOKEN", "SPIDERMON_SLACK_RECIPIENTS"),
+    "MONITOR_EMAIL_ENABLED": ("SPIDERMON_SMTP_HOST", "SPIDERMON_SMTP_USER", "SPIDERMON_SMTP_PASSWORD",
+                              "SPIDERMON_EMAIL_SENDER", "SPIDERMON_EMAIL_TO"),
+}
+
+
+def check_alerts(settings: BaseSettings) -> None:
+    for switch, needed in ALERT_NEEDS.items():
+        if settings.getbool(switch) and (missing := [name for name in needed if not settings.get(name)]):
+            raise UserError(f"{switch} is on but {', '.join(missing)} is not set (environment variables)")
+    try:
+        alert_actions(settings)
+    except ImportError as exc:
+        raise UserError(f"monitor alerts need the 'alerts' extra (pip install -e '.[alerts]'): {exc}") from None
 
 
 def check_writable_folder(setting: str, folder: Path) -> None:

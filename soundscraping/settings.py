@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from soundscraping.monitoring.schemas import validation_schemas
 from soundscraping.sites.cambridge_mt.urls import FILE_HOSTS, LARGE_FILE_EXTENSIONS
 from soundscraping.sites.soundcloud.frontier import INTERACTION_WEIGHTS
 
@@ -216,6 +217,8 @@ FILES_EXPIRES = 90
 ITEM_PIPELINES = {
     "soundscraping.pipelines.ValidatePipeline": 100,
     "soundscraping.pipelines.DedupePipeline": 200,
+    # spidermon's JSON Schema validation (SPIDERMON_VALIDATION_SCHEMAS), on a sample.
+    "soundscraping.monitoring.validation.SampledItemValidationPipeline": 210,
     # Large files (Cambridge-MT ZIPs, WAVs) streamed to disk/S3 before
     # FilesPipeline takes the small ones (see soundscraping/media/).
     "soundscraping.media.streaming.StreamingFilesPipeline": 250,
@@ -252,8 +255,14 @@ EXTENSIONS = {
     # Loggers skip records below LOG_LEVEL instead of building and discarding
     # one per item (Scrapy's handler filters only after the record exists).
     "soundscraping.extensions.LogLevelGate": 20,
-    # Closes a crawl that is stuck (see WATCHDOG_SECONDS).
+    # Closes a crawl that is stuck (see WATCHDOG_SECONDS); the periodic
+    # monitor reads its clock of the last item.
     "soundscraping.watchdog.Watchdog": 30,
+    # Monitors (see "Monitoring" below).  Before StatsFile: the stats file
+    # and the exit code see the monitors' verdict.
+    # spidermon's extension (soundscraping/monitoring/compat.py: logs as Scrapy 2.18 asks)
+    "soundscraping.monitoring.compat.Spidermon": 5,
+    "soundscraping.monitoring.coverage.CoverageCounter": 6,
 }
 # No response and no item for this many seconds: the crawl is closed with
 # reason "stalled" (exit 1).  0 = off.
@@ -275,6 +284,63 @@ DISTRIBUTED_LEASE_SECONDS = 120
 DISTRIBUTED_POLL_SECONDS = 1.0
 # Who holds a lease (default host:pid).
 DISTRIBUTED_WORKER_ID = _env("DISTRIBUTED_WORKER_ID")
+
+# --- Monitoring (spidermon; soundscraping/monitoring/, README "Monitoring") --------
+# On for every spider: a job is judged when it closes (CloseSuite), watched
+# while it runs (PeriodicSuite), and reported.  A failed monitor = exit 1.
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["soundscraping.monitoring.monitors.CloseSuite"]
+# suite -> seconds between runs
+SPIDERMON_PERIODIC_MONITORS = {"soundscraping.monitoring.monitors.PeriodicSuite": 60}
+# Least item_scraped_count per spider ("*" = the others).  beatport_tracks
+# may rightly find nothing left to search.
+MONITOR_MIN_ITEMS = {"*": 1, "beatport_tracks": 0}
+# Ceilings, as shares of downloader/request_count: errors (no answer, 5xx),
+# bans (MONITOR_BAN_HTTP_CODES) and retries.
+MONITOR_MAX_ERROR_SHARE = 0.1
+MONITOR_BAN_HTTP_CODES = [403, 429]
+MONITOR_MAX_BAN_SHARE = 0.25
+MONITOR_MAX_RETRY_SHARE = 0.25
+# Field coverage: "table.column" -> least share of the crawl's rows with a
+# value, NULLs the site sent itself (hidden stats...) left out (monitoring/coverage.py).
+MONITOR_FIELD_COVERAGE = {
+    "soundcloud_tracks.playback_count": 0.95,
+    "soundcloud_comments.timestamp_ms": 0.95,
+    "beatport_tracks.bpm": 0.95,
+    "beatport_tracks.key_name": 0.95,
+    "cmt_forum_posts.author": 0.95,
+    "cmt_forum_posts.posted_at": 0.95,
+}
+# Counted by monitoring.coverage.CoverageCounter for the ruled columns only (None
+# is empty, 0 / False / "" are values); spidermon's every-field count costs too
+# much CPU at 10^5 items.
+SPIDERMON_ADD_FIELD_COVERAGE = False
+# Item validation: JSON Schemas generated from the item classes (never written
+# out); items that fail are kept (and counted), the monitor judges the share.
+SPIDERMON_VALIDATION_SCHEMAS = validation_schemas()
+SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS = False
+MONITOR_VALIDATION_EVERY = 10  # check one item in N of each class (1 = all)
+MONITOR_MAX_VALIDATION_ERROR_SHARE = 0.0
+# Periodic monitor: no new item for this long fails the crawl, which is closed
+# as "no_new_items" (exit 1); 0 = off.  The watchdog (WATCHDOG_SECONDS) keeps the clock.
+MONITOR_NO_ITEM_SECONDS = 1800
+# Each job's report: <dir>/<spider>-<start time>[-<job>].html and .json.
+MONITOR_REPORT_DIR = _env("MONITOR_REPORT_DIR", "data/reports")
+# Alerts when a monitor fails (the `alerts` extra: slack-sdk, premailer).  Off
+# by default; secrets come only from the environment.
+MONITOR_SLACK_ENABLED = False
+SPIDERMON_SLACK_SENDER_TOKEN = _env("SPIDERMON_SLACK_SENDER_TOKEN")
+SPIDERMON_SLACK_SENDER_NAME = _env("SPIDERMON_SLACK_SENDER_NAME", "soundscraping")
+SPIDERMON_SLACK_RECIPIENTS = [r for r in (_env("SPIDERMON_SLACK_RECIPIENTS") or "").split(",") if r]
+MONITOR_EMAIL_ENABLED = False
+SPIDERMON_SMTP_HOST = _env("SPIDERMON_SMTP_HOST")
+SPIDERMON_SMTP_PORT = int(_env("SPIDERMON_SMTP_PORT", "587") or 587)
+SPIDERMON_SMTP_USER = _env("SPIDERMON_SMTP_USER")
+SPIDERMON_SMTP_PASSWORD = _env("SPIDERMON_SMTP_PASSWORD")
+SPIDERMON_SMTP_ENFORCE_TLS = True
+SPIDERMON_EMAIL_SENDER = _env("SPIDERMON_EMAIL_SENDER")
+SPIDERMON_EMAIL_TO = [r for r in (_env("SPIDERMON_EMAIL_TO") or "").split(",") if r]
+SPIDERMON_EMAIL_SUBJECT = "soundscraping: monitors failed for {{ data.spider.name }}"
 
 # --- Politeness and retries -------------------------------------------------------
 ROBOTSTXT_OBEY = False  # api-v2 publishes none; soundcloud.com allows everything.

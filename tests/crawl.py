@@ -69,7 +69,7 @@ def start_crawl(spider: str, workdir: Path, *, args: Mapping[str, str] | None = 
     log_file, stats_file = workdir / f"{run}.log", workdir / f"{run}.stats.json"
     stats_file.unlink(missing_ok=True)
     full_settings = {"LOG_FILE": log_file, "STATS_FILE": stats_file, "LOG_LEVEL": "INFO", **REPLICA_BUDGETS,
-                     **(settings or {})}
+                     "MONITOR_REPORT_DIR": workdir / "reports", **(settings or {})}
     process_env = {**os.environ, **(env or {})}
     process = subprocess.Popen(crawl_command(spider, args or {}, full_settings), cwd=REPO, env=process_env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -1,6 +1,6 @@
 """Every item is one row of its table: the item's fields (less the media
-pipeline's ``file_urls``/``files``) are the table's columns, in the same
-order, but for the trailing ``crawl_run_id`` the store pipeline adds to every
+pipeline's ``file_urls``/``files`` and ``site_nulls``: items.NON_COLUMN_FIELDS) are the table's
+columns, in the same order, but for the trailing ``crawl_run_id`` the store pipeline adds to every
 table a crawl writes, and the table's key columns are fields the item carries.  The table
 (storage.TABLES) is the one source of both; this catches an item or a
 column added on one side only."""
@@ -17,7 +17,7 @@ from soundscraping.storage import HISTORY, TABLES
 from soundscraping.storage.analysis_queries import MOMENTS, SENTIMENT
 from soundscraping.storage.audio_queries import AUDIO_FEATURES, CMT_POSTPROCESS_TABLES
 
-MEDIA_FIELDS = ("file_urls", "files")
+MEDIA_FIELDS = items.NON_COLUMN_FIELDS
 ROW_ITEMS = [cls for _, cls in inspect.getmembers(items, inspect.isclass)
              if dataclasses.is_dataclass(cls) and cls.__module__ == items.__name__ and hasattr(cls, "table")]
 

@@ -569,6 +569,8 @@ def render_thread(forum: Forum, library: Library, tid: int, page: int, now: int)
     shown = posts[first: first + POSTS_PER_PAGE]
     pagination = _pagination(f"showthread.php?tid={tid}", page, pages)
     postbits = "\n".join(_postbit(base, library, thread, p, first + i + 1, now) for i, p in enumerate(shown))
+    if forum.config.changed_post_markup:  # the schema-drift test switch (ForumConfig)
+        postbits = postbits.replace('<div class="author_information">', '<div class="postbit_author_card">')
     body = f"""
 <!-- start: showthread -->
 <div class="float_left">

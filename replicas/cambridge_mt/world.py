@@ -397,6 +397,12 @@ class ForumConfig:
     # Only these genres get forums with threads (None: all); song forums of
     # other genres exist but are empty.
     genres: tuple[str, ...] | None = None
+    # TEST SWITCH, not the reference (off by default): schema drift.  Thread
+    # pages use a redesigned postbit whose author block is
+    # <div class="postbit_author_card"> instead of MyBB's "author_information"
+    # (as after a theme update).  tests/test_common_monitoring_e2e.py checks
+    # that the crawl's field-coverage monitor catches it.
+    changed_post_markup: bool = False
 
 
 @dataclass

@@ -184,6 +184,12 @@ class WorldConfig:
     moment_fractions: tuple[float, ...] = (0.25, 0.7)
     moment_share: float = 0.6
     moment_spread_ms: int = 1200
+    # TEST SWITCH, not the reference (off by default): schema drift.  Every
+    # api-v2 track object carries the field ``old`` under the name ``new``
+    # instead, as when SoundCloud renames a key (e.g. ("playback_count",
+    # "play_count")).  tests/test_common_monitoring_e2e.py checks that the
+    # crawl's field-coverage monitor catches it.
+    renamed_track_field: tuple[str, str] | None = None
 
 
 def _every(i: int, n: int | None) -> bool:
@@ -621,7 +627,7 @@ class World:
                          "contains_music": True, "isrc": f"QZ{t.id % 10**10:010d}",
                          "explicit": False, "release_title": t.title}
         user = self.user(t.user_id) if full_user else self.mini_user(t.user_id)
-        return {
+        obj = {
             "artwork_url": (f"{images}/artworks-{t.artwork[0]}-large.{t.artwork[1]}"
                             if t.artwork else None),
             "caption": None, "commentable": True,
@@ -647,6 +653,10 @@ class World:
             "station_permalink": f"track-stations:{t.id}", "track_authorization": t.auth,
             "monetization_model": t.monetization, "policy": t.policy, "user": user,
         }
+        if self.config.renamed_track_field:  # the schema-drift test switch (WorldConfig)
+            old, new = self.config.renamed_track_field
+            obj = {new if k == old else k: v for k, v in obj.items()}
+        return obj
 
     # -- comment generation ----------------------------------------------------------
     def planted_moments(self, track_id: int) -> list[int]:

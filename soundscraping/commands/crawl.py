@@ -48,17 +48,19 @@ class Command(ScrapyCrawlCommand):
         reasons: list[str] = []
 
         def spider_closed(spider: Any, reason: str) -> None:
-            reasons.append(outcome.final_reason(reason, crawler.stats.get_stats()))
+            reasons.append(reason)
 
         crawler.signals.connect(spider_closed, signal=signals.spider_closed)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        codes = [outcome.exit_code(r) for r in reasons]
+        # Judged once everything has run: the close monitors (spidermon) run
+        # after this handler, and their verdict is in the stats.
+        stats = crawler.stats.get_stats()
+        codes = [outcome.exit_code(outcome.final_reason(r, stats)) for r in reasons]
         if self.crawler_process.bootstrap_failed:
             codes.append(1)
         self.exitcode = max(codes, default=0)
         # Lost rows last: their line names the unsaved-rows file.
-        for message in (outcome.lost_files_message(crawler.stats.get_stats()),
-                        outcome.lost_rows_message(crawler.stats.get_stats())):
+        for message in (outcome.lost_files_message(stats), outcome.lost_rows_message(stats)):
             if message:
                 logger.error(message)

@@ -36,6 +36,15 @@ class AnsweredHosts:
         return urlparse(url).netloc in self.hosts
 
 
+def sent_as_null(obj: dict[str, Any], columns: dict[str, str]) -> list[str]:
+    """The columns (``columns``: JSON key -> column) whose key the site sent
+    with a null value: a NULL the site chose (hidden stats, a comment pinned
+    to no moment), unlike a key that is missing (renamed, dropped), which is
+    ours to notice.  Items carry them as ``site_nulls``; field coverage
+    (soundscraping.monitoring.coverage) does not count them against a column."""
+    return [column for key, column in columns.items() if key in obj and obj[key] is None]
+
+
 class SiteUnreachable(RuntimeError):
     """No answer at all from a site (connection refused, DNS, timeout)."""
 

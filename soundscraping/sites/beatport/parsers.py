@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from soundscraping.items import BeatportTrack
-from soundscraping.sites import MalformedPage
+from soundscraping.sites import MalformedPage, sent_as_null
 from soundscraping.sites.beatport.matching import Candidate
 
 _NEXT_DATA = re.compile(
@@ -226,6 +226,8 @@ def _date(value: Any) -> str | None:
 
 
 # Fields whose absence is counted (the row is still stored, with NULLs).
+# v4 keys Beatport sends as null on some releases (no tempo or key given).
+SITE_NULLABLE = {"bpm": "bpm", "key": "key_name"}
 EXPECTED_FIELDS = ("bpm", "key", "genre", "publish_date", "release", "isrc", "image", "length_ms")
 
 
@@ -266,6 +268,7 @@ def track_item(track: dict[str, Any], *, url: str | None, base_url: str | None =
         waveform_url=waveform, artwork_url=artwork, match_score=match_score, scraped_at=scraped_at,
         sample_url=_sample_url(track.get("sample_url"), base_url),
         sample_start_ms=_int(track.get("sample_start_ms")), sample_end_ms=_int(track.get("sample_end_ms")),
+        site_nulls=sent_as_null(track, SITE_NULLABLE),
     )
     item.file_urls = [u for u in (waveform, artwork) if u]
     return item

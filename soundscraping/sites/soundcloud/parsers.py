@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import orjson
 
 from soundscraping.items import SoundCloudComment, SoundCloudInteraction, SoundCloudTrack, SoundCloudUser
-from soundscraping.sites import MalformedPage
+from soundscraping.sites import MalformedPage, sent_as_null
 from soundscraping.sites.soundcloud.images import image_variant
 
 _HYDRATION_MARK = re.compile(r"window\.__sc_hydration\s*=\s*")
@@ -184,6 +184,13 @@ def parse_user_json(user: dict[str, Any], scraped_at: str | None = None) -> Soun
     )
 
 
+# Track counts a null means the uploader hides (shared/reference/soundcloud.md §3.3: Optional[int]);
+# a comment's null "timestamp" is a comment pinned to no moment.
+TRACK_STATS = {"likes_count": "likes_count", "reposts_count": "reposts_count", "playback_count": "playback_count",
+               "comment_count": "comment_count"}
+COMMENT_NULLABLE = {"timestamp": "timestamp_ms"}
+
+
 def parse_track_json(track: dict[str, Any], dj_rule: DjSetRule, scraped_at: str | None = None) -> SoundCloudTrack:
     if not isinstance(track, dict) or not _int_or_none(track.get("id")):
         raise MalformedPage("track without id")
@@ -218,6 +225,7 @@ def parse_track_json(track: dict[str, Any], dj_rule: DjSetRule, scraped_at: str 
         is_dj_set=dj_rule.matches(duration, title, genre, tags),
         scraped_at=scraped_at,
         waveform_url=waveform,
+        site_nulls=sent_as_null(track, TRACK_STATS),
         file_urls=[u for u in (big_artwork, waveform) if u],
     )
 
@@ -233,6 +241,7 @@ def parse_comment_json(comment: dict[str, Any]) -> SoundCloudComment:
         body=_text_or_none(comment.get("body")),
         timestamp_ms=_int_or_none(comment.get("timestamp")),
         created_at=_text_or_none(comment.get("created_at")),
+        site_nulls=sent_as_null(comment, COMMENT_NULLABLE),
     )
 
 
