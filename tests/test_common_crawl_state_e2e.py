@@ -52,11 +52,3 @@ def test_crawl_closing_follows_a_real_crawl(how: str) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen == {"running": False, "closing": True}
-
-
-def test_no_engine_is_not_closing() -> None:
-    from types import SimpleNamespace
-
-    from soundscraping.crawl_state import crawl_closing
-
-    assert crawl_closing(SimpleNamespace(engine=None)) is False

@@ -9,12 +9,9 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from aiohttp import web
-from scrapy.utils.project import get_project_settings
 
 from replicas.runner import AppThread
 from replicas.soundcloud import Quirks, SoundCloudReplica, WorldConfig, build_world
-from soundscraping.middlewares.throttle import Budget, retry_after_seconds
-from soundscraping.spiders.base import user_agent_with_contact
 from tests.crawl import run_crawl
 from tests.test_soundcloud_artists_e2e import artist_refs, assert_dataset_matches_world, site_env
 
@@ -33,31 +30,6 @@ def test_crawl_within_the_budget_never_meets_the_rate_limit(tmp_path: Path) -> N
     assert served_429 == 0 and result.stat("soundscraping/retry/http_429") == 0
     assert result.stat("soundscraping/throttle/waited_seconds") > 0, "requests waited for their turn"
     assert_dataset_matches_world(database_url, world)
-
-
-def test_retry_after_seconds_and_http_date() -> None:
-    assert retry_after_seconds(b"120") == 120.0
-    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    later = format_datetime(now + timedelta(seconds=90), usegmt=True)  # "Sun, 01 Mar 2026 12:01:30 GMT"
-    assert retry_after_seconds(later.encode(), now=now.timestamp()) == 90.0
-    assert retry_after_seconds(format_datetime(now - timedelta(hours=1), usegmt=True), now=now.timestamp()) == 0.0
-    assert retry_after_seconds(None) is None and retry_after_seconds(b"soon") is None
-
-
-def test_budget_notation() -> None:
-    assert Budget.parse("600/600", per="client_id") == Budget(600, 600.0, "client_id")
-    assert Budget.parse("600/600").interval == 1.0
-    assert Budget.parse("") is None and Budget.parse("0") is None
-
-
-def test_real_site_defaults() -> None:
-    settings = get_project_settings()
-    assert settings.getbool("TELNETCONSOLE_ENABLED") is False
-    assert settings.get("SOUNDCLOUD_REQUEST_BUDGET") == "600/600"
-    assert settings.getdict("REQUEST_BUDGETS")["SOUNDCLOUD_API_URL"]["per"] == "client_id"
-    ua = user_agent_with_contact(settings.get("USER_AGENT"), "https://lab.example.org/crawler")
-    assert ua.endswith("soundscraping/0.1 (research crawler; +https://lab.example.org/crawler)")
-    assert user_agent_with_contact(ua, "https://lab.example.org/crawler") == ua
 
 
 def test_retry_after_holds_the_host(tmp_path: Path) -> None:
