@@ -21,6 +21,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.misc import build_from_crawler, load_object
 
+from soundscraping.host_gate import HostGate
+
 DEFAULT_ROUTES: dict[str | None, str] = {
     "playwright": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
     "impersonate": "soundscraping.impersonation.ImpersonateDownloadHandler",
@@ -73,9 +75,12 @@ class RoutingDownloadHandler(BaseDownloadHandler):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self.routes = _Routes.acquire(crawler)
+        self.gate = HostGate.for_crawler(crawler)
 
     async def download_request(self, request: Request) -> Response:
-        return await self.routes.handler_for(request).download_request(request)
+        # ONE_AT_A_TIME_HOSTS: a streamed file to the same host waits, and this for it.
+        async with self.gate.turn(request.url):
+            return await self.routes.handler_for(request).download_request(request)
 
     async def close(self) -> None:
         await self.routes.release()

@@ -150,6 +150,10 @@ CAMBRIDGE_MT_FILE_HOSTS = list(FILE_HOSTS)  # cambridge-mt.com, cambridgemusicte
 # CAMBRIDGE_FORUM_BACKOFF_MAX, easing off by 10% with each success) and the
 # page is retried.  400 is retryable for this spider only.
 CAMBRIDGE_FORUM_DELAY = 2.0
+# Hosts (their URL settings) that get one request at a time from the whole
+# crawl: Scrapy's pages and the streamed files (soundscraping.host_gate).  The
+# forum's attachments (mixes) are streamed from the forum itself.
+ONE_AT_A_TIME_HOSTS = ["CAMBRIDGE_FORUM_URL"]
 CAMBRIDGE_FORUM_BACKOFF = 30.0
 CAMBRIDGE_FORUM_BACKOFF_MAX = 300.0
 # The board's time zone (dates are shown without one; guests see the board

@@ -196,6 +196,24 @@ def test_a_recent_item_passes_and_zero_switches_it_off() -> None:
     assert not result.monitors_failed_results and result.monitor_results[0].status == "SKIPPED"
 
 
+def run_item_count(stats: dict[str, Any]) -> Any:
+    suite = MonitorSuite(monitors=[monitors.ItemCountMonitor])
+    runner = LoggerMonitorRunner(spider=Spider())
+    return runner.run(suite, stats=stats, crawler=Crawler(Watchdog(get_crawler(), 0), {"MONITOR_MIN_ITEMS": {"*": 1}}),
+                      spider=Spider())
+
+
+def test_too_few_items_fail_unless_every_unit_was_done_before() -> None:
+    assert run_item_count({"item_scraped_count": 0}).monitors_failed_results
+    # A re-crawl or resumed job with nothing due: skipped, not failed.
+    nothing_due = run_item_count({"item_scraped_count": 0, "soundscraping/units/skipped": 24})
+    assert not nothing_due.monitors_failed_results and nothing_due.monitor_results[0].status == "SKIPPED"
+    # Units were worked on and yielded nothing (a changed site): still a failure.
+    assert run_item_count({"item_scraped_count": 0, "soundscraping/units/skipped": 3,
+                           "soundscraping/units/finished": 2}).monitors_failed_results
+    assert run_item_count({"item_scraped_count": 5}).all_monitors_passed
+
+
 # --- alerts: off by default, switched on by settings ------------------------------------------
 
 def test_alerts_are_off_by_default_and_on_by_setting() -> None:

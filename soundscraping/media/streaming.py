@@ -11,6 +11,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from soundscraping.crawl_state import crawl_closing
+from soundscraping.host_gate import GateClosed, HostGate
 from soundscraping.media.errors import FileNotStored, count_not_stored
 from soundscraping.media.http import Fetched, FileStreamer, StreamCancelled, StreamFailed, discard_part
 from soundscraping.media.paths import media_path, note_stored_path, urlparse_path
@@ -72,6 +74,7 @@ class StreamingFilesPipeline:
             backoff_max=settings.getfloat("RETRY_BACKOFF_MAX", 60.0),
             host_delay=settings.getfloat("MEDIA_STREAM_HOST_DELAY", 1.0),
             user_agent=settings.get("USER_AGENT"), stop=self._stopping, progress=lambda: keep_alive(crawler))
+        self.gate = HostGate.for_crawler(crawler)
         self._closing = False
         self._executor: ThreadPoolExecutor | None = None
         self._semaphore: asyncio.Semaphore | None = None
@@ -150,11 +153,21 @@ class StreamingFilesPipeline:
             count_not_stored(self.stats, job.not_stored)
         return job
 
+    @contextlib.contextmanager
+    def _host_turn(self, url: str) -> Iterator[None]:
+        """The host's one turn when it is one-at-a-time (soundscraping.host_gate)."""
+        try:
+            with self.gate.held(url, self._stopping):
+                yield
+        except GateClosed as exc:
+            raise StreamCancelled(str(exc)) from None
+
     def _work(self, job: _Job) -> None:
         """Blocking: HEAD, up-to-date check, fetch, verify, store."""
         started = time.monotonic()
         try:
-            remote = self.streamer.head(job.url)
+            with self._host_turn(job.url):
+                remote = self.streamer.head(job.url)
             stored = self.store.stat(job.path)
             if (stored is not None and stored.checksum and time.time() - stored.modified < self.expires
                     and (remote.size is None or stored.size == remote.size)):
@@ -164,14 +177,16 @@ class StreamingFilesPipeline:
             part = self.temp_dir / (hashlib.sha1(job.url.encode()).hexdigest() + ".part")  # noqa: S324
             logger.info("Streaming %s (%s) to %s", job.url,
                         f"{remote.size / 1e6:.1f} MB" if remote.size is not None else "size unknown", job.path)
-            fetched = self.streamer.fetch(job.url, part, remote)
+            with self._host_turn(job.url):
+                fetched = self.streamer.fetch(job.url, part, remote)
             if remote.md5 and fetched.md5 != remote.md5:
                 # A corrupt part (e.g. from a crashed run): once more from zero.
                 logger.warning("Checksum mismatch for %s (%s, server says %s): downloading again", job.url,
                                fetched.md5, remote.md5)
                 job.counters["checksum_mismatch"] = 1
                 discard_part(part)
-                again = self.streamer.fetch(job.url, part, remote)
+                with self._host_turn(job.url):
+                    again = self.streamer.fetch(job.url, part, remote)
                 again.restarts += fetched.restarts + 1
                 again.received += fetched.received
                 fetched = again

@@ -57,14 +57,15 @@ def monitor_results(result: Any) -> list[dict[str, str]]:
 class RecordOutcome(Action):
     def run_action(self) -> None:
         crawler = self.data.crawler
+        # A crawl that already failed on its own (database lost, site down, rows
+        # or files not stored...) says so in its own ERROR line: the monitors'
+        # verdict is a WARNING then.  Judged before the verdict is recorded.
+        own_reason = outcome.final_reason(str(self.data.stats.get("finish_reason")), self.data.stats)
         failed = [row for row in monitor_results(self.result) if row["status"] in ("FAIL", "ERROR")]
         crawler.stats.set_value(outcome.MONITORS_FAILED, len(failed))
         if failed:
             crawler.stats.set_value(outcome.MONITOR_FAILURES, [f"{r['monitor']}: {r['message']}" for r in failed])
-            reason = str(self.data.stats.get("finish_reason"))
-            # A crawl that already failed on its own (database lost, site down...)
-            # has said so in its ERROR line: the monitors' verdict is a WARNING then.
-            level = logging.ERROR if reason in outcome.SUCCESS_REASONS else logging.WARNING
+            level = logging.ERROR if own_reason in outcome.SUCCESS_REASONS else logging.WARNING
             logger.log(level, "Monitors failed (%d): %s", len(failed),
                        " | ".join(f"{r['monitor']}: {r['message']}" for r in failed))
         else:

@@ -118,6 +118,7 @@ class SoundCloudGraphSpider(SoundCloudSpider):
             return
         visited = self.frontier.counts().get("visited", 0)
         if visited >= self.max_accounts:
+            self.count("soundscraping/units/skipped", visited)  # nothing due: not a failed crawl
             self.logger.info("max_accounts=%d already visited (%d so far): nothing to do",
                              self.max_accounts, visited)
             return
