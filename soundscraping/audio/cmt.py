@@ -64,10 +64,15 @@ def local_copy(files_store: str, path: str, settings: Any) -> Iterator[Path]:
         return
     from soundscraping.media.stores import S3StreamStore
 
-    store = S3StreamStore(files_store, settings, part_size=16 << 20, threads=2)
+    store = S3StreamStore(files_store, settings)
     with tempfile.TemporaryDirectory(prefix="cmt-") as folder:
         local = Path(folder) / Path(path).name
-        store.client.download_file(store.bucket, store.prefix + path, str(local))
+        try:  # in parts (MEDIA_STREAM_PART_SIZE_MB x MEDIA_STREAM_UPLOAD_THREADS in memory), straight to disk
+            store.client.download_file(store.bucket, store.prefix + path, str(local), Config=store.transfer)
+        except store.client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey"):
+                raise
+            # Not in the bucket: the caller sees a missing file, as with a local store.
         yield local
 
 
@@ -155,6 +160,7 @@ def process_song(song: CmtSongFiles, files_store: str, settings: Any, version: s
                     np.ascontiguousarray(mono, dtype=np.float32))
                 delay = round(delay * reference.rate / rate)
             found = alignment.align(mono, reference.samples, reference.rate, mix_delay=delay)
+            del mono, data  # before the features: they copy the stereo samples (a 4-minute mix: 85 MB) once more
             result.flagged += not found.aligned
             result.alignments.append((url, song.artist, song.title, source, path, found.offset_ms, found.confidence,
                                       found.gain_db, found.aligned, found.flag, version, now))
