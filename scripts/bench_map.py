@@ -14,12 +14,15 @@ kept: a later run that finds it complete reuses it (and says so);
 ``--regenerate`` rebuilds it, ``--drop-db`` removes it afterwards.  Then
 ``python -m soundscraping.community_map`` runs in a subprocess per scale and
 method; the script prints the wall time of every stage, the whole command's
-wall time and the map process's peak RSS (``os.wait4`` rusage).
+wall time, the map process's peak RSS and CPU time (``os.wait4`` rusage), and
+the map's quality against the planted communities (nearest neighbours on the
+2-D map in the same planted community).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import io
 import json
@@ -288,6 +291,8 @@ class Run:
     summary: dict[str, Any]
     wall: float
     rss_mb: float
+    cpu: float
+    out: Path
 
 
 def run_map(scale: Scale, method: str, out: Path, map_args: list[str]) -> Run:
@@ -302,7 +307,25 @@ def run_map(scale: Scale, method: str, out: Path, map_args: list[str]) -> Run:
     if code != 0:
         sys.exit(f"the map command failed with exit code {code}")
     summary = json.loads((out / "summary.json").read_text())
-    return Run(scale, method, summary, wall, rusage.ru_maxrss / 1024)
+    return Run(scale, method, summary, wall, rusage.ru_maxrss / 1024, rusage.ru_utime + rusage.ru_stime, out)
+
+
+def planted_accuracy(run: Run, out: Path) -> tuple[float, float]:
+    """Map quality against the planted communities: the share of mapped
+    accounts whose nearest neighbour on the 2-D map is in the same planted
+    community, and the same share over the 10 nearest."""
+    from sklearn.neighbors import NearestNeighbors
+
+    scale = run.scale
+    pop = Population(np.random.default_rng(scale.seed), scale.accounts, scale.targets, scale.communities)
+    community = dict(zip(pop.account_ids.tolist(), pop.account_community.tolist(), strict=True))
+    with (out / "coordinates.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    xy = np.array([[float(r["x"]), float(r["y"])] for r in rows])
+    planted = np.array([community[int(r["account_id"])] for r in rows])
+    _, nearest = NearestNeighbors(n_neighbors=11).fit(xy).kneighbors(xy)
+    return (float(np.mean(planted[nearest[:, 1]] == planted)),
+            float(np.mean(planted[nearest[:, 1:]] == planted[:, None])))
 
 
 def report(run: Run) -> None:
@@ -319,6 +342,10 @@ def report(run: Run) -> None:
     print(f"{'imports+':<10}{run.wall - s['seconds']['total']:>9.1f}   (interpreter start, imports, connect)")
     print(f"{'command':<10}{run.wall:>9.1f}   wall time of the whole command")
     print(f"peak RSS of the map process: {run.rss_mb:,.0f} MB")
+    print(f"CPU time of the map process: {run.cpu:,.1f} s (user + system, all threads)")
+    one, ten = planted_accuracy(run, run.out)
+    print(f"map quality: nearest neighbour in the same planted community for {one:.1%} of the accounts "
+          f"({ten:.1%} of the 10 nearest)")
     limit = run.scale.max_rss_mb
     targets = {f"whole command < {run.scale.max_seconds:g} s": run.wall < run.scale.max_seconds,
                f"peak RSS < {limit / 1024:g} GB": run.rss_mb < limit}

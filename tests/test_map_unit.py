@@ -76,3 +76,26 @@ def test_rows_are_interaction_sources_when_visits_are_missing(tmp_path: Path) ->
     assert graph.account_ids.tolist() == [1, 2, 3]
     assert graph.rows_from == "distinct sources of soundcloud_interactions"
     assert graph.matrix.toarray().ravel().tolist() == [3.0, 0.0, 2.0]  # an unknown kind weighs nothing
+
+
+def test_randomized_svd_matches_the_exact_svd_on_a_wide_sparse_matrix() -> None:
+    # The solver used above ARPACK_MAX_NNZ (the author's scale), on a small wide sparse matrix like a
+    # profile matrix: 300 accounts x 20,000 targets, 8 planted directions of distinct strengths + sparse noise.
+    import scipy.sparse as sp
+
+    from soundscraping.community_map import embed
+
+    rng = np.random.default_rng(4)
+    rows, cols, k = 300, 20_000, 8
+    basis = sp.random(k, cols, density=0.02, random_state=5, data_rvs=rng.random)
+    noise = sp.random(rows, cols, density=0.01, random_state=6, data_rvs=lambda n: 0.05 * rng.random(n))
+    matrix = sp.csr_matrix(sp.csr_matrix(rng.standard_normal((rows, k)) * np.geomspace(10.0, 2.0, k)) @ basis
+                           + noise)
+    got = embed.randomized_svd_embedding(matrix, dims=k, seed=0)
+    u, s, _ = np.linalg.svd(matrix.toarray(), full_matrices=False)
+    assert got.shape == (rows, k)
+    np.testing.assert_allclose(np.linalg.norm(got, axis=0), s[:k], rtol=1e-4)  # the singular values, descending
+    for j in range(k):  # each component is the exact U * S column, up to its sign
+        exact = u[:, j] * s[j]
+        np.testing.assert_allclose(np.sign(got[:, j] @ exact) * got[:, j], exact, atol=1e-3 * s[j])
+    np.testing.assert_array_equal(got, embed.randomized_svd_embedding(matrix, dims=k, seed=0))  # same seed, same result

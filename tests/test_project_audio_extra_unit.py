@@ -15,10 +15,15 @@ from tests.crawl import REPO
 HEAVY = ("essentia", "soundfile", "lameenc")
 
 
-@pytest.mark.parametrize("command", ["audio-features", "cmt-postprocess"])
-def test_missing_audio_extra_is_one_line_and_exit_2(tmp_path: Path, command: str) -> None:
+@pytest.mark.parametrize(("command", "blocked_modules"), [
+    ("audio-features", ("essentia", "soundfile")),
+    ("cmt-postprocess", ("essentia", "soundfile")),
+    ("audio-report", ("matplotlib",)),
+])
+def test_missing_audio_extra_is_one_line_and_exit_2(tmp_path: Path, command: str,
+                                                    blocked_modules: tuple[str, ...]) -> None:
     blocked = tmp_path / "blocked"
-    for name in ("essentia", "soundfile"):
+    for name in blocked_modules:
         (blocked / name).mkdir(parents=True)
         (blocked / name / "__init__.py").write_text(f'raise ImportError("No module named {name}")\n')
     env = {**os.environ, "PYTHONPATH": f"{blocked}{os.pathsep}{REPO}"}
@@ -28,6 +33,7 @@ def test_missing_audio_extra_is_one_line_and_exit_2(tmp_path: Path, command: str
     assert run.returncode == 2, run.stderr
     lines = [line for line in run.stderr.splitlines() if "error" in line]
     assert len(lines) == 1 and "'audio' extra" in lines[0] and "Traceback" not in run.stderr, run.stderr
+    assert f"({', '.join(blocked_modules)} not installed)" in lines[0]  # names what is missing
     assert not database.exists()  # refused before the database is opened
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import multiprocessing
 import os
@@ -20,16 +21,35 @@ from soundscraping.storage import audio_queries as queries
 logger = logging.getLogger("soundscraping.audio")
 
 
-def _audio_stack_missing(prog: str) -> bool:
-    """True (after one stderr line naming the extra) when the audio stack
-    cannot be imported; checked before the database is opened."""
-    try:
-        import essentia  # noqa: F401
-        import soundfile  # noqa: F401
-    except ImportError as exc:
-        print(f"{prog}: error: {prog} {EXTRA_MISSING} ({exc})", file=sys.stderr)
-        return True
-    return False
+# What each command imports from the ``audio`` extra (``AUDIO_MODULES`` in
+# soundscraping/__main__.py is their union): checked before the database is opened.
+COMMAND_MODULES = {
+    "audio-features": ("essentia", "soundfile", "numpy"),
+    "audio-report": ("numpy", "matplotlib"),
+    "cmt-postprocess": ("essentia", "soundfile", "numpy", "scipy"),
+}
+
+
+def missing_audio_modules(command: str) -> list[str]:
+    """The modules ``command`` needs that cannot be imported here (absent or
+    broken: an import is tried, not just looked up)."""
+    missing = []
+    for name in COMMAND_MODULES[command]:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
+def _audio_stack_missing(command: str) -> bool:
+    """True (after one stderr line naming the extra and the missing modules)
+    when ``command``'s part of the audio stack cannot be imported."""
+    if not (missing := missing_audio_modules(command)):
+        return False
+    prog = f"soundscraping {command}"
+    print(f"{prog}: error: {prog} {EXTRA_MISSING} ({', '.join(missing)} not installed)", file=sys.stderr)
+    return True
 
 
 def add_features_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +107,7 @@ def run_features_cli(args: argparse.Namespace) -> int:
         if getattr(args, name) < 1:
             print(f"{prog}: error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
-    if _audio_stack_missing(prog):
+    if _audio_stack_missing("audio-features"):
         return 2
     return run_with_database(args, prog, analyse_previews, EXTRA_MISSING)
 
@@ -184,6 +204,8 @@ def analyse_previews(db: Database, args: argparse.Namespace) -> int:
 # --- audio-report -----------------------------------------------------------------------
 
 def run_report_cli(args: argparse.Namespace) -> int:
+    if _audio_stack_missing("audio-report"):
+        return 2
     return run_with_database(args, "soundscraping audio-report", print_report, EXTRA_MISSING)
 
 
@@ -218,7 +240,7 @@ def add_cmt_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_cmt_cli(args: argparse.Namespace) -> int:
     prog = "soundscraping cmt-postprocess"
-    if _audio_stack_missing(prog):
+    if _audio_stack_missing("cmt-postprocess"):
         return 2
     return run_with_database(args, prog, postprocess_cmt, EXTRA_MISSING)
 

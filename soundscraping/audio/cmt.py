@@ -2,8 +2,9 @@
 its stored multitrack ZIPs read stem by stem (soundscraping.audio.multitrack),
 each stem named (stem_names), measured and described (mix_features); the
 stems summed into a mono reference; each stored forum mix and library preview
-aligned to it (alignment) and described.  Memory holds one stem, the running
-sum and one mix at a time, whatever the size of the multitrack."""
+aligned to it (alignment), then described without the sum in memory.
+Memory holds one stem, the running sum and one mix at a time, whatever the
+size of the multitrack."""
 
 from __future__ import annotations
 
@@ -64,10 +65,15 @@ def local_copy(files_store: str, path: str, settings: Any) -> Iterator[Path]:
         return
     from soundscraping.media.stores import S3StreamStore
 
-    store = S3StreamStore(files_store, settings, part_size=16 << 20, threads=2)
+    store = S3StreamStore(files_store, settings)
     with tempfile.TemporaryDirectory(prefix="cmt-") as folder:
         local = Path(folder) / Path(path).name
-        store.client.download_file(store.bucket, store.prefix + path, str(local))
+        try:  # in parts (MEDIA_STREAM_PART_SIZE_MB x MEDIA_STREAM_UPLOAD_THREADS in memory), straight to disk
+            store.client.download_file(store.bucket, store.prefix + path, str(local), Config=store.transfer)
+        except store.client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey"):
+                raise
+            # Not in the bucket: the caller sees a missing file, as with a local store.
         yield local
 
 
@@ -137,6 +143,10 @@ def process_song(song: CmtSongFiles, files_store: str, settings: Any, version: s
             logger.warning("%s: multitrack %s refused, nothing read from it: %s", song.name, zip_url, exc)
     if reference.rate is None:
         return result
+    # Two passes, so that the stems' sum and a mix's features never share the memory peak: every mix
+    # is aligned first (the sum, one decoded mix and its mono copy in memory), then the sum is freed
+    # and each mix is decoded again to be described (the mix and essentia's copy of it).
+    described: list[tuple[str, str, str]] = []
     for source, files in (("forum_mix", song.mixes), ("library_preview", song.previews)):
         for url, path in files:
             data = read_file(path)
@@ -149,18 +159,32 @@ def process_song(song: CmtSongFiles, files_store: str, settings: Any, version: s
                 result.skipped.append(f"{source} {url}: {exc}")
                 continue
             mono = samples.mean(axis=1, dtype=np.float32)
+            del samples
             delay = alignment.mp3_missing_gapless_delay(data)
+            del data
             if rate != reference.rate:
                 mono = es.Resample(inputSampleRate=float(rate), outputSampleRate=float(reference.rate))(
                     np.ascontiguousarray(mono, dtype=np.float32))
                 delay = round(delay * reference.rate / rate)
             found = alignment.align(mono, reference.samples, reference.rate, mix_delay=delay)
+            del mono
             result.flagged += not found.aligned
             result.alignments.append((url, song.artist, song.title, source, path, found.offset_ms, found.confidence,
                                       found.gain_db, found.aligned, found.flag, version, now))
-            features = extractor(rate).features(samples)
-            result.features.append(("mix", song.artist, song.title, url, *features.values(), version, now))
+            described.append((source, url, path))
             logger.info("%s: %s %s %s (peak memory %d MB)", song.name, source, url,
                         f"offset {found.offset_ms:.1f} ms, confidence {found.confidence:.2f}, gain "
                         f"{found.gain_db:+.1f} dB" if found.aligned else f"flagged: {found.flag}", peak_rss_mb())
+    reference.samples = np.zeros(0, dtype=np.float32)  # the features do not need the sum
+    for source, url, path in described:
+        data = read_file(path)
+        if data is None:  # removed from the store since the first pass
+            result.skipped.append(f"{source} {url}: not in the store ({path})")
+            continue
+        samples, rate = decode(data)  # decoded once already: cannot fail now
+        del data
+        features = extractor(rate).features(samples)
+        del samples
+        result.features.append(("mix", song.artist, song.title, url, *features.values(), version, now))
+        logger.info("%s: %s %s described (peak memory %d MB)", song.name, source, url, peak_rss_mb())
     return result

@@ -11,8 +11,10 @@
   ``Flatness``, ``Flux`` and ``MFCC`` (13 coefficients), averaged over frames;
 - stereo: width (side energy / total), left-right imbalance (dB) and the
   mid/side energy ratio (dB); NULL for mono.
-- HNR is left NULL: essentia has no harmonics-to-noise ratio (Praat's,
-  through parselmouth, would be the library to add).
+- HNR is left NULL: essentia has no harmonics-to-noise algorithm, and HNR
+  (Boersma's autocorrelation measure, Praat's) is defined for a periodic,
+  monophonic signal: a drum stem or a full mix has none (parselmouth, on
+  vocal and solo stems, would be the library to add; see the README).
 
 Silent signals (no measurable loudness) get NULL loudness-derived values."""
 

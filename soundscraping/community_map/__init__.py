@@ -15,9 +15,10 @@ One module per step (each a set of small functions the tests call directly):
   score sum >= ``--min-score`` (50), rows divided by their sum, largest share
   <= ``--max-share`` (0.4) (accounts that mostly interact with one account,
   often themselves, are dropped).
-- ``embed`` -- ``TruncatedSVD`` (ARPACK) to 50 dimensions on the sparse
-  matrix, then openTSNE (cosine metric, ``--perplexity`` 30, fixed ``--seed``
-  and one thread by default: the same data gives the same map).  The plain
+- ``embed`` -- truncated SVD to 50 dimensions on the sparse matrix (ARPACK;
+  a randomized solver above 5 M non-zeros), then openTSNE (cosine metric,
+  ``--perplexity`` 30, FFT gradient, fixed ``--seed`` and a fixed 2 threads
+  by default: the same data gives the same map).  The plain
   2-component PCA (ARPACK, which centres sparse input implicitly) is kept for
   comparison.
 - ``cluster`` -- k-means on the L2-normalised SVD embedding (distances follow

@@ -30,7 +30,7 @@ from soundscraping.community_map.data import (
     read_graph,
     top_partners,
 )
-from soundscraping.community_map.embed import METHODS, min_rows_for, pca_2d, reduce_svd, to_2d
+from soundscraping.community_map.embed import METHODS, TSNE_JOBS, min_rows_for, pca_2d, reduce_svd, to_2d
 from soundscraping.community_map.render import (
     DEFAULT_PROFILE_BASE,
     MapPoints,
@@ -82,7 +82,7 @@ class MapOptions:
     dims: int = 50
     perplexity: float = 30.0
     seed: int = 0
-    jobs: int = 1
+    jobs: int = TSNE_JOBS
     method: str = "tsne"
     clusters: bool = True
     max_clusters: int = 30
@@ -251,11 +251,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "one thread, so the same data gives the same map)")
     parser.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (default 30)")
     parser.add_argument("--seed", type=int, default=0, help="random seed: same data + seed = same map (default 0)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="t-SNE threads (default 1; -1 = all cores; UMAP always uses one).  The map depends on "
-                             "this number too: "
-                             "one thread keeps it the same on every machine, and at ~2,000 accounts costs "
-                             "only seconds")
+    parser.add_argument("--jobs", type=int, default=TSNE_JOBS,
+                        help=f"t-SNE threads (default {TSNE_JOBS}; -1 = all cores; UMAP always uses one).  The map "
+                             "depends on this number too: a fixed number keeps it the same on every machine")
     parser.add_argument("--clusters", action=argparse.BooleanOptionalAction, default=True,
                         help="colour communities (default; --no-clusters: one colour): k-means on the L2-normalised "
                              "SVD embedding, k = 2..--max-clusters with the best silhouette score, each named by "
