@@ -17,13 +17,14 @@ the claim / poll / idle loop:
   back, attempt > 1, which the spider redoes bypassing the shared dupefilter).
 
 The spider says how to start a claimed unit (``requests_for``: its first
-requests, each counted by the spider for the unit, soundscraping.units, as
-the spider's callbacks count them answered); a unit may
-carry a payload (JSON) offered with it, for a unit whose first request needs
-what the worker that found it read (a forum thread's list row)."""
+requests, each counted for the unit by the spider, as its callbacks count
+them answered: soundscraping.units).  A unit may carry a payload (JSON)
+offered with it, for a unit whose first request needs what the worker that
+found it read (a forum thread's list row, a track's title to search)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -85,8 +86,6 @@ class SharedUnits:
 
     async def start(self, units: Sequence[str] = (), payloads: Sequence[Any] | None = None) -> list[Request]:
         """Offer the units this worker knows of, in order, then claim."""
-        import asyncio
-
         if not await asyncio.to_thread(self.offer, list(units), payloads, 0.0, True):
             return []
         self.leases.start()
