@@ -277,7 +277,8 @@ STATS_FILE = _env("STATS_FILE")
 # --- Distributed mode (soundscraping.distributed) ------------------------------
 # With REDIS_URL set (redis://host:6379/0), every `scrapy crawl` started with
 # the same arguments shares one job: scrapy-redis schedules and dupefilters,
-# the units (graph accounts, artists) are claimed from Redis with leases.
+# the units (graph accounts, artists, Beatport searches, forum lists and
+# threads) are claimed from Redis with leases.
 REDIS_URL = _env("REDIS_URL")
 # All of a job's keys are under REDIS_KEY_PREFIX:<spider>: (one job per prefix).
 REDIS_KEY_PREFIX = _env("REDIS_KEY_PREFIX", "soundscraping")
@@ -286,6 +287,9 @@ REDIS_KEY_PREFIX = _env("REDIS_KEY_PREFIX", "soundscraping")
 DISTRIBUTED_LEASE_SECONDS = 120
 # How often a worker renews, looks for expired leases and claims more work.
 DISTRIBUTED_POLL_SECONDS = 1.0
+# Units a worker holds at once (artists, searches, forum lists and threads;
+# the graph: GRAPH_CONCURRENT_ACCOUNTS).
+DISTRIBUTED_UNITS_IN_HAND = 4
 # Who holds a lease (default host:pid).
 DISTRIBUTED_WORKER_ID = _env("DISTRIBUTED_WORKER_ID")
 

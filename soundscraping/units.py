@@ -50,7 +50,7 @@ class UnitTracker:
         self.job = job_id(crawler)
         self.requests: Counter[str] = Counter()
         self.items: Counter[str] = Counter()
-        self._item_units: dict[int, str] = {}
+        self._item_units: dict[int, list[str]] = {}
         self.finished: set[str] = set()
         # Called with each finished unit (the store pipeline registers here).
         self.sinks: list[Callable[[str], None]] = []
@@ -76,11 +76,15 @@ class UnitTracker:
         no request outstanding finishes when its last item is through)."""
         if unit is not None:
             self.items[str(unit)] += 1
-            self._item_units[id(item)] = str(unit)
+            self._item_units.setdefault(id(item), []).append(str(unit))
+
+    def in_flight(self, item: Any) -> bool:
+        """Whether ``item`` is still on its way through the pipelines (then
+        another unit whose rows include it can wait for it: ``item_sent``)."""
+        return id(item) in self._item_units
 
     def _item_done(self, item: Any, *args: Any, **kwargs: Any) -> None:
-        unit = self._item_units.pop(id(item), None)
-        if unit is not None:
+        for unit in self._item_units.pop(id(item), ()):
             self.items[unit] -= 1
             self._check(unit)
 

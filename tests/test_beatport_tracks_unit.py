@@ -8,10 +8,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
 from soundscraping.items import BeatportMatch, BeatportTrack
 from soundscraping.spiders.beatport_tracks import BeatportTracksSpider
+from soundscraping.units import UnitTracker
 from tests.utils import fake_response, items_of, make_spider, query_params, requests_of, start_requests_of
 
 BASE = "https://www.beatport.com"
@@ -113,3 +115,43 @@ def test_a_challenge_served_with_200_stops_the_crawl() -> None:
         list(s.parse_search(challenge))
     assert stop.value.reason == "antibot_blocked"
     assert s.crawler.stats.get_value("soundscraping/beatport/blocked") == 1
+
+
+def through_pipelines(s: BeatportTracksSpider, *items: object) -> None:
+    for item in items:
+        s.crawler.signals.send_catch_log(signals.item_scraped, item=item, response=None, spider=s)
+
+
+@pytest.mark.parametrize("track_through_first", [False, True])
+def test_distributed_a_search_is_finished_once_the_track_row_it_names_is_through(track_through_first: bool) -> None:
+    """Distributed mode (REDIS_URL; no Redis is asked here): a search's unit
+    waits for its match row and the beatport_tracks row it names, also when
+    that row was fetched for another upload of the same release."""
+    s = make_spider(BeatportTracksSpider, {"REDIS_URL": "redis://127.0.0.1:1/0"})
+    finished: list[str] = []
+    UnitTracker.for_crawler(s.crawler).sinks.append(finished.append)
+    payload = ["Locklead - Sakura", 296_000, "Locklead"]
+    (first,) = s.claimed_search("1", payload, False)
+    (page_request,) = s.parse_search(fake_response(SEARCH, request=first))
+    out = list(s.parse_track(fake_response(TRACK, request=page_request)))
+    (track,), (match,) = items_of(out, BeatportTrack), items_of(out, BeatportMatch)
+    if track_through_first:
+        through_pipelines(s, track)
+    (second,) = s.claimed_search("2", payload, False)
+    (match_2,) = s.parse_search(fake_response(SEARCH, request=second))
+    assert (match_2.soundcloud_track_id, match_2.beatport_track_id) == (2, track.id), "no second page"
+    through_pipelines(s, match, match_2)
+    if not track_through_first:
+        assert finished == [], "neither before the track row both matches name"
+        through_pipelines(s, track)
+    assert sorted(finished) == ["1", "2"]
+
+
+def test_alone_no_unit_is_recorded() -> None:
+    s = spider()
+    finished: list[str] = []
+    UnitTracker.for_crawler(s.crawler).sinks.append(finished.append)
+    (page_request,) = s.parse_search(fake_response(SEARCH, request=s.search_request(s.make_target(
+        SOUNDCLOUD_ID, "Locklead - Sakura", "Locklead", 296_000))))
+    through_pipelines(s, *s.parse_track(fake_response(TRACK, request=page_request)))
+    assert s.shared is None and finished == [], "without REDIS_URL the rows alone say a search is done"

@@ -43,7 +43,7 @@ def test_a_genre_forum_leads_to_every_song_forum() -> None:
     forums = requests_of(out)
     assert len(forums) == 155 and len({r.url for r in forums}) == 155
     assert forums[0].url == f"{FORUM}/forumdisplay.php?fid=471" and forums[0].meta == {"fid": 471, "page": 1}
-    assert all(r.callback == s.parse_forum and r.errback == s.on_request_error for r in forums)
+    assert all(r.callback == s.parse_forum and r.errback == s.on_forum_error for r in forums)
     assert s.crawler.stats.get_value("soundscraping/forum/forums") == 155
 
 

@@ -33,6 +33,10 @@ MISTAKES = {
                                   "and a unit: 7d, 12h, 30m, 45s, 1w, or e.g. 1d12h)"),
     "mysql DATABASE_URL": ("cambridge_mt", {}, {"DATABASE_URL": "mysql://u@db/x"},
                            "unsupported DATABASE_URL scheme 'mysql' (use postgresql:// or sqlite:///)"),
+    # Its songs are items of one page, not units that workers could share (README "Distributed mode").
+    "cambridge_mt with REDIS_URL": ("cambridge_mt", {}, {"REDIS_URL": "redis://127.0.0.1:6379/7"},
+                                    "cambridge_mt cannot share its work between workers yet: run it without "
+                                    "REDIS_URL"),
 }
 
 

@@ -3,7 +3,8 @@ processes started with the same arguments share one job through Redis.
 
 - Scheduling and request dupefiltering are scrapy-redis's
   (``scheduler.WorkerScheduler``, ``dupefilter.ClientIdFreeDupeFilter``).
-- The units of work (a graph account, an artist) are claimed from a Redis
+- The units of work (a graph account, an artist, a Beatport search, a forum
+  list or thread; ``shared_units``) are claimed from a Redis
   queue with a lease (``workqueue``): one atomic Lua step takes the best unit
   and records the lease's deadline; a worker that dies stops renewing, its
   lease expires and the next claim puts the unit back.  A unit is finished

@@ -10,7 +10,7 @@ import sys
 
 from soundscraping import distributed
 
-SPIDERS = ("soundcloud_graph", "soundcloud_artists")
+SPIDERS = ("soundcloud_graph", "soundcloud_artists", "beatport_tracks", "cambridge_forum")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

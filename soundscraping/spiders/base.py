@@ -51,6 +51,9 @@ class SoundscrapingSpider(scrapy.Spider):
     # Whether workers can share this spider's job through Redis (REDIS_URL;
     # soundscraping.distributed): the spider claims its units with leases.
     shares_work: ClassVar[bool] = False
+    # Its units in the job's queue, in distributed mode (a SharedUnits, set
+    # by such a spider's from_crawler); None otherwise.
+    shared: Any = None
 
     recrawl_after: timedelta | None  # -a recrawl_after (every spider; see soundscraping.units)
 
@@ -82,6 +85,11 @@ class SoundscrapingSpider(scrapy.Spider):
     def all_arguments(cls) -> ArgSpec:
         """The spider's own arguments and those every spider takes."""
         return cls.arguments.with_args(RECRAWL_AFTER)
+
+    def waiting_for_work(self) -> bool:
+        """Distributed mode: other workers hold leases on units that may add
+        work or expire (the store pipeline does not close the crawl then)."""
+        return self.shared is not None and self.shared.waiting_for_work()
 
     def count(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(key, n)

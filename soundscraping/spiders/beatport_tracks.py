@@ -24,6 +24,17 @@ tried again next run.  A search is the unit of work: it counts as done once
 its ``beatport_matches`` row and, for a match, its ``beatport_tracks`` row
 are both stored (``storage.queries.tracks_to_match``), so a killed crawl
 run again (JOBDIR or not) searches only what it had not finished.
+
+With REDIS_URL set (soundscraping.distributed.shared_units), every worker
+offers the tracks it reads from the database (the same query) to the job's
+queue, and each search (unit: the SoundCloud track id) is claimed by one
+worker with a lease.  It is finished once its ``crawl_units`` row is
+committed, which the store pipeline writes behind the unit's rows: the
+``beatport_matches`` row and, for a match, the ``beatport_tracks`` row it
+names (also when another upload of this worker already fetched that page).
+A worker that dies before that loses its lease and the search is redone.
+A track with nothing to search for makes no request: its no_match row is
+recorded by the one worker that takes it first.
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from soundscraping.distributed.shared_units import SharedUnits
 from soundscraping.items import BeatportMatch
 from soundscraping.sites import MalformedPage
 from soundscraping.sites.beatport.antibot import cloudflare_challenge, is_challenge_page
@@ -60,7 +72,7 @@ from soundscraping.spider_args import Arg, ArgSpec, boolean, integer, numbers
 from soundscraping.spiders.base import SoundscrapingSpider
 from soundscraping.storage import StorageError, connected, tracks_by_id, tracks_to_match
 from soundscraping.timestamps import utc_now, utc_timestamp
-from soundscraping.units import recrawl_cutoff
+from soundscraping.units import UnitTracker, recrawl_cutoff
 
 
 @dataclass
@@ -90,10 +102,14 @@ class _TrackPages:
 
     waiting: dict[int, list[_Waiting]] = field(default_factory=dict)
     done: set[int] = field(default_factory=set)
+    # Distributed mode: the stored items by Beatport id, so a later upload's
+    # unit can wait for one still in the pipelines.
+    items: dict[int, Any] = field(default_factory=dict)
 
 
 class BeatportTracksSpider(SoundscrapingSpider):
     name = "beatport_tracks"
+    shares_work = True
 
     arguments = ArgSpec((
         Arg("track_ids", "ID,ID,...", numbers, []),
@@ -110,6 +126,14 @@ class BeatportTracksSpider(SoundscrapingSpider):
         super().__init__(*args, **kwargs)
         self.pages = _TrackPages()
         self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> BeatportTracksSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # Distributed mode: the searches are the job's units (not for -a query).
+        if not spider.query_text:
+            spider.shared = SharedUnits.for_spider(spider, spider.claimed_search)
+        return spider
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -153,15 +177,58 @@ class BeatportTracksSpider(SoundscrapingSpider):
             rows = rows[: self.limit]
         self.count("soundscraping/beatport/tracks_to_search", len(rows))
         self.logger.info("Searching Beatport for %d SoundCloud tracks", len(rows))
+        if self.shared is not None:
+            for output in await self.start_shared(rows):
+                yield output
+            return
         for track_id, title, duration_ms, username in rows:
             target = self.make_target(track_id, title or "", username, duration_ms)
+            yield self.search_request(target) if target.queries else self.unsearchable(target)
+
+    # -- distributed mode: searches claimed from the job's queue ----------------------
+
+    async def start_shared(self, rows: list[tuple[Any, ...]]) -> list[Any]:
+        """Offer the searchable tracks (in id order, with what a search
+        needs), then claim.  A track with nothing to search for makes no
+        request and is no unit: every worker that reads it records its
+        no_match row (the upsert keeps one), so a worker dying loses none."""
+        outputs: list[Any] = []
+        searchable = []
+        for row in rows:
+            target = self.make_target(row[0], row[1] or "", row[3], row[2])
             if target.queries:
-                yield self.search_request(target)
+                searchable.append(row)
             else:
-                # Nothing to search for ("🔥🔥", "[FREE DL]"): recorded, not retried every run.
-                self.count("soundscraping/beatport/unsearchable_title")
-                self.logger.info("SoundCloud track %d %r has no title to search for", track_id, title)
-                yield self.match_row(target, None, query="")
+                outputs.append(self.unsearchable(target))
+        outputs += await self.shared.start([str(row[0]) for row in searchable],
+                                           payloads=[list(row[1:]) for row in searchable])
+        return outputs
+
+    def unsearchable(self, target: Target) -> BeatportMatch:
+        """Nothing to search for ("🔥🔥", "[FREE DL]"): recorded, not retried every run."""
+        self.count("soundscraping/beatport/unsearchable_title")
+        self.logger.info("SoundCloud track %d %r has no title to search for", target.soundcloud_track_id,
+                         target.title)
+        return self.match_row(target, None, query="")
+
+    def claimed_search(self, unit: str, payload: Any, redo: bool) -> list[Request]:
+        """A claimed track's first search (its title, duration and uploader
+        came with it from the worker that offered it)."""
+        title, duration_ms, username = payload or (None, None, None)
+        target = self.make_target(int(unit), title or "", username, duration_ms)
+        if not target.queries:
+            return []
+        UnitTracker.for_crawler(self.crawler).request_sent(unit)
+        return [self.search_request(target)]
+
+    @property
+    def units(self) -> UnitTracker | None:
+        """The unit counts, in distributed mode only (without REDIS_URL a
+        search's rows are what says it is done: nothing else is recorded)."""
+        return UnitTracker.for_crawler(self.crawler) if self.shared is not None else None
+
+    def unit_of(self, target: Target) -> str | None:
+        return str(target.soundcloud_track_id) if target.soundcloud_track_id is not None else None
 
     def load_rows(self) -> list[tuple[Any, ...]]:
         """(id, title, duration_ms, uploader name) of the tracks to look up."""
@@ -196,6 +263,27 @@ class BeatportTracksSpider(SoundscrapingSpider):
         return Request(url, callback=self.parse_search, errback=self.request_failed, meta=meta, dont_filter=True)
 
     def parse_search(self, response: Response) -> Iterator[Any]:
+        target: Target = response.meta["target"]
+        yield from self.counted(self.read_search(response), answered=[self.unit_of(target)])
+
+    def counted(self, outputs: Iterator[Any], answered: list[str | None]) -> Iterator[Any]:
+        """Distributed mode: what a callback yields counted for its units (a
+        match row for its track, a further search for its target), then the
+        units of the response (``answered``) counted answered.  Not when the
+        callback raises (blocked: the crawl stops and gives the units back)."""
+        units = self.units
+        for output in outputs:
+            if units is not None:
+                if isinstance(output, BeatportMatch):
+                    units.item_sent(str(output.soundcloud_track_id), output)
+                elif isinstance(output, Request) and "target" in output.meta:
+                    units.request_sent(self.unit_of(output.meta["target"]))
+            yield output
+        if units is not None:
+            for unit in answered:
+                units.request_done(unit)
+
+    def read_search(self, response: Response) -> Iterator[Any]:
         target: Target = response.meta["target"]
         query: str = response.meta["query"]
         self.count("soundscraping/beatport/searches")
@@ -240,14 +328,20 @@ class BeatportTracksSpider(SoundscrapingSpider):
 
     def fetch_track(self, target: Target, match: Scored, query: str) -> Iterator[Any]:
         track_id = match.candidate.track_id
+        units = self.units
         if track_id in self.pages.done:
             # Already stored in this crawl (another upload of the same release).
             self.count("soundscraping/beatport/matched")
+            item = self.pages.items.get(track_id)
+            if units is not None and item is not None and units.in_flight(item):
+                units.item_sent(self.unit_of(target), item)  # the row it names is not stored yet
             if target.soundcloud_track_id is not None:
                 yield self.match_row(target, match, query=query)
             return
         waiting = self.pages.waiting.setdefault(track_id, [])
         waiting.append(_Waiting(target, match, query))
+        if units is not None:
+            units.request_sent(self.unit_of(target))  # it waits for the track page's answer
         if len(waiting) > 1:
             return
         # The search gives no slug: a guessed one costs at most a redirect.
@@ -256,8 +350,11 @@ class BeatportTracksSpider(SoundscrapingSpider):
         yield Request(url, callback=self.parse_track, errback=self.request_failed, meta=meta, dont_filter=True)
 
     def parse_track(self, response: Response) -> Iterator[Any]:
+        waiting = self.pages.waiting.pop(response.meta["beatport_id"], [])
+        yield from self.counted(self.read_track(response, waiting), answered=[self.unit_of(w.target) for w in waiting])
+
+    def read_track(self, response: Response, waiting: list[_Waiting]) -> Iterator[Any]:
         beatport_id: int = response.meta["beatport_id"]
-        waiting = self.pages.waiting.pop(beatport_id, [])
         if response.status == 404:
             self.skip("track_not_found", "Beatport track %d is gone (404 at %s); searched again next run",
                       beatport_id, response.url)
@@ -286,6 +383,11 @@ class BeatportTracksSpider(SoundscrapingSpider):
         best = max(waiting, key=lambda w: w.match.score)
         item.soundcloud_track_id = best.target.soundcloud_track_id
         item.match_score = best.match.score
+        if (units := self.units) is not None:
+            # The row every waiting upload's match names: part of each unit.
+            self.pages.items[beatport_id] = item
+            for w in waiting:
+                units.item_sent(self.unit_of(w.target), item)
         yield item
         for w in waiting:
             self.count("soundscraping/beatport/matched")
@@ -332,12 +434,15 @@ class BeatportTracksSpider(SoundscrapingSpider):
     def request_failed(self, failure: Failure) -> None:
         request = failure.request
         beatport_id = request.meta.get("beatport_id")
-        if beatport_id is not None:
-            self.pages.waiting.pop(beatport_id, None)
+        waiting = self.pages.waiting.pop(beatport_id, []) if beatport_id is not None else []
         if failure.check(HttpError) and cloudflare_challenge(failure.value.response):
             raise self.blocked(request.url)
         # Nothing recorded: the track is searched again next run.
         self.on_request_error(failure)
+        if (units := self.units) is not None:
+            answered = [w.target for w in waiting] if beatport_id is not None else [request.meta["target"]]
+            for target in answered:
+                units.request_done(self.unit_of(target))
 
     def blocked(self, url: str) -> CloseSpider:
         """Beatport's challenge was not passed (the anti-bot middleware has

@@ -18,6 +18,18 @@ job resumed with the same ``JOBDIR`` skips the forums and threads it
 finished and reads only the rest; ``-a recrawl_after=7d`` skips those any
 crawl finished less than that ago.
 
+With REDIS_URL set (soundscraping.distributed.shared_units) the workers
+started with the same arguments share the job's queue of units, each
+claimed by one worker with a lease: a forum's list (unit
+``forum-list:<fid>``: every page of its thread list, finished once they are
+read) and a thread (unit ``<tid>``, as above).  Each worker offers the
+forums it starts from; the worker that reads a forum's list offers the
+forums and threads on it (with each thread's list row, which the thread's
+row is made of), and offering is idempotent: a unit already queued, under
+way or done is left alone, a thread listed twice keeps its first row.  A
+forum-list unit does not wait for its threads (other workers do them), hence
+its own name.  A worker that dies loses its leases: its units are redone.
+
 The forum answers HTTP 400 to bursts: one request at a time, a delay
 (``CAMBRIDGE_FORUM_DELAY``), 400 retried, and a 400/5xx holds the host for
 ``CAMBRIDGE_FORUM_BACKOFF`` seconds or more.
@@ -27,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -40,6 +53,7 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
+from soundscraping.distributed.shared_units import SharedUnits
 from soundscraping.items import CmtForumThread
 from soundscraping.middlewares.throttle import Throttle
 from soundscraping.sites import MalformedPage
@@ -54,6 +68,7 @@ DOWNLOAD_MODES = ("none", "mixes")
 
 class CambridgeForumSpider(SoundscrapingSpider):
     name = "cambridge_forum"
+    shares_work = True
 
     arguments = ArgSpec((
         Arg("forums", "FID,FID,...", numbers, [], attr="fids"),
@@ -88,6 +103,8 @@ class CambridgeForumSpider(SoundscrapingSpider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Seen before the retry middleware: a burst answer slows the whole host.
         crawler.signals.connect(spider.on_response_downloaded, signal=signals.response_downloaded)
+        # Distributed mode: forum lists and threads are the job's units.
+        spider.shared = SharedUnits.for_spider(spider, spider.claimed_unit)
         return spider
 
     # -- set-up ---------------------------------------------------------------------
@@ -106,6 +123,10 @@ class CambridgeForumSpider(SoundscrapingSpider):
         fids = self.fids or [self.settings.getint("CAMBRIDGE_FORUM_ROOT_FID", 184)]
         self.logger.info("Crawling forum %s from fid %s (downloads: %s, %.1f s between requests)", self.base_url,
                          ",".join(map(str, fids)), self.download, self.settings.getfloat("DOWNLOAD_DELAY"))
+        if self.shared is not None:
+            for request in await self.shared.start([shared_forum_unit(fid) for fid in fids]):
+                yield request
+            return
         self.finished = await asyncio.to_thread(load_finished, self.crawler, self.name, self.recrawl_after)
         if self.finished:
             forums = sum(1 for unit in self.finished if unit.startswith("forum:"))
@@ -131,21 +152,38 @@ class CambridgeForumSpider(SoundscrapingSpider):
         if fid is not None:
             self.units.request_done(forum_unit(fid))
 
-    def forum_request(self, fid: int, page: int = 1) -> Request | None:
+    def list_unit(self, fid: int) -> str:
+        """The unit a forum's list pages count for, in this mode."""
+        return shared_forum_unit(fid) if self.shared is not None else forum_unit(fid)
+
+    def forum_request(self, fid: int, page: int = 1, redo: bool = False) -> Request | None:
         """A page of a forum's thread list (None: that forum was finished)."""
         if page == 1 and forum_unit(fid) in self.finished:
             self.count("soundscraping/units/skipped")
             return None
         query = {"fid": fid, **({"page": page} if page > 1 else {})}
-        self.units.request_sent(forum_unit(fid))
+        self.units.request_sent(self.list_unit(fid))
+        # A unit redone after its first holder died asks the same pages again (past the shared dupefilter).
         return Request(f"{self.base_url}/forumdisplay.php?{urlencode(query)}", callback=self.parse_forum,
-                       errback=self.on_request_error, meta={"fid": fid, "page": page})
+                       errback=self.on_forum_error, meta={"fid": fid, "page": page, **({"redo": True} if redo else {})},
+                       dont_filter=redo)
 
-    def thread_request(self, thread: CmtForumThread, page: int = 1) -> Request:
+    def thread_request(self, thread: CmtForumThread, page: int = 1, redo: bool = False) -> Request:
         query = {"tid": thread.tid, **({"page": page} if page > 1 else {})}
         return Request(f"{self.base_url}/showthread.php?{urlencode(query)}", callback=self.parse_thread,
                        errback=self.on_thread_error, meta={"tid": thread.tid, "fid": thread.forum_fid,
-                                                           "page": page, "thread": thread})
+                                                           "page": page, "thread": thread,
+                                                           **({"redo": True} if redo else {})},
+                       dont_filter=redo)
+
+    def claimed_unit(self, unit: str, payload: Any, redo: bool) -> list[Request]:
+        """Distributed mode: the first request of a claimed forum list or
+        thread (its list row came with it, from the worker that listed it)."""
+        if unit.startswith(SHARED_FORUM_UNIT):
+            request = self.forum_request(int(unit.removeprefix(SHARED_FORUM_UNIT)), redo=redo)
+            return [request] if request is not None else []
+        self.units.request_sent(unit)
+        return [self.thread_request(CmtForumThread(**payload), redo=redo)]
 
     def now(self, response: Response) -> datetime:
         """The server's clock (relative dates are relative to it)."""
@@ -187,19 +225,30 @@ class CambridgeForumSpider(SoundscrapingSpider):
         try:
             yield from self.read_forum(response)
         finally:
-            self.units.request_done(forum_unit(fid))
+            self.units.request_done(self.list_unit(fid))
+
+    def on_forum_error(self, failure: Failure) -> None:
+        """A list page that cannot be read: skipped and counted.  Distributed,
+        its forum-list unit still finishes (holding its lease for good would
+        keep every worker waiting); alone, the forum stays unfinished."""
+        self.on_request_error(failure)
+        if self.shared is not None:
+            self.units.request_done(self.list_unit(failure.request.meta["fid"]))
 
     def read_forum(self, response: Response) -> Iterator[Any]:
-        fid, number = response.meta["fid"], response.meta.get("page", 1)
+        fid, number, redo = response.meta["fid"], response.meta.get("page", 1), bool(response.meta.get("redo"))
         try:
             page = parse_forum_page(response.text, response.url, now=self.now(response), tz=self.tz)
         except MalformedPage as exc:
             if (retry := self._malformed(response, exc)) is not None:
-                self.units.request_sent(forum_unit(fid))
+                self.units.request_sent(self.list_unit(fid))
                 yield retry
             return
         if not page.forums and not page.threads and number == 1:
             self.count("soundscraping/forum/empty_forums")
+        if self.shared is not None:
+            yield from self.offer_listed(fid, number, page, redo)
+            return
         if page.forums and number == 1:
             # Lists forums: never finished (held by one request never done),
             # it is read on every run to find new forums and threads.
@@ -225,6 +274,19 @@ class CambridgeForumSpider(SoundscrapingSpider):
             self.units.request_sent(thread.tid)
             yield self.thread_request(thread)
 
+    def offer_listed(self, fid: int, number: int, page: Any, redo: bool) -> Iterator[Request]:
+        """Distributed mode: the forums and threads on a list page go to the
+        job's queue (forums first); the list's further pages are this unit's."""
+        self.count("soundscraping/forum/forums", len(page.forums))
+        self.shared.offer([shared_forum_unit(row.fid) for row in page.forums], score=1.0)
+        if number == 1:
+            for k in range(2, page.pages + 1):
+                if (request := self.forum_request(fid, k, redo=redo)) is not None:
+                    yield request
+        for thread in page.threads:
+            thread.forum_fid = fid
+        self.shared.offer([str(thread.tid) for thread in page.threads], payloads=[asdict(t) for t in page.threads])
+
     @unit_step
     def parse_thread(self, response: Response) -> Iterator[Any]:
         try:
@@ -243,7 +305,7 @@ class CambridgeForumSpider(SoundscrapingSpider):
                 thread.title = page.title
             yield thread
             for k in range(2, page.pages + 1):
-                yield self.thread_request(thread, k)
+                yield self.thread_request(thread, k, redo=bool(response.meta.get("redo")))
         for post in page.posts:
             post.tid = thread.tid
             yield post
@@ -273,3 +335,11 @@ class CambridgeForumSpider(SoundscrapingSpider):
 def forum_unit(fid: int) -> str:
     """A forum's unit name (a thread's is its tid)."""
     return f"forum:{fid}"
+
+
+SHARED_FORUM_UNIT = "forum-list:"
+
+
+def shared_forum_unit(fid: int) -> str:
+    """A forum's list, as a unit of a distributed job (its threads are units of their own)."""
+    return f"{SHARED_FORUM_UNIT}{fid}"

@@ -9,8 +9,8 @@ for tracks whose count changed (sites/soundcloud/recrawl.py).
 
 With REDIS_URL set, the artist list is a Redis queue shared by every worker
 started with the same arguments: each claims a few artists at a time with a
-lease (soundscraping.distributed), so each artist is done by one worker (by
-another only if the first one died before its rows were stored)."""
+lease (soundscraping.distributed.shared_units), so each artist is done by
+one worker (by another only if the first one died before its rows were stored)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,12 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from scrapy import Request, signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy import Request
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from soundscraping import distributed
+from soundscraping.distributed.shared_units import SharedUnits
 from soundscraping.sites import MalformedPage
 from soundscraping.sites.soundcloud.parsers import (
     classify_artist_ref,
@@ -77,33 +76,21 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.artist_refs = list(dict.fromkeys(self.artists + self.artists_file))  # in order, once each
-        self.shared: Any = None  # the job's WorkQueue (distributed mode)
-        self._started = False
-        self.leases: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SoundCloudArtistsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        if distributed.enabled(crawler.settings):
-            from soundscraping.distributed.leases import LeaseKeeper
-            from soundscraping.distributed.workqueue import WorkQueue
-
-            settings = crawler.settings
-            spider.shared = WorkQueue(distributed.client(settings), distributed.job_key(settings, spider.name),
-                                      distributed.worker_id(settings),
-                                      settings.getfloat("DISTRIBUTED_LEASE_SECONDS", 120))
-            # An artist is finished once its crawl_units row is committed.
-            spider.leases = LeaseKeeper(crawler, spider.shared, "crawl_units", "unit", poll=spider.poll,
-                                        row_filter=lambda row: row[0] == spider.name)
-            UnitTracker.for_crawler(crawler).sinks.append(spider.leases.done)
-            crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        # Distributed mode: the artist list is the job's queue.
+        spider.shared = SharedUnits.for_spider(spider, spider.artist_requests)
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
         if not await self.ensure_client_id():
             return
         if self.shared is not None:
-            for request in await self.start_shared():
+            # Offer the artist list (in order; artists done or under way are
+            # left alone), then claim the first few.
+            for request in await self.shared.start(self.artist_refs):
                 yield request
             return
         done = await asyncio.to_thread(load_finished, self.crawler, self.name, self.recrawl_after)
@@ -122,62 +109,10 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             units.request_sent(ref)
             yield self.artist_request(ref)
 
-    # -- distributed mode: artists claimed from the job's queue ---------------------
-
-    async def start_shared(self) -> list[Request]:
-        """Offer the artist list (in order; artists done or under way are
-        left alone), then claim the first few."""
-        try:
-            await asyncio.to_thread(self.shared.offer, [(ref, -rank) for rank, ref in enumerate(self.artist_refs)])
-            self.leases.start()
-        except distributed.RedisError as exc:
-            distributed.lost_redis(self.crawler, exc)
-            return []
-        self._started = True
-        return self.claim_more()
-
-    def claim_more(self) -> list[Request]:
-        """Claim artists until DISTRIBUTED_UNITS_IN_HAND are under way here."""
-        in_hand = len(self.leases.held - self.leases.awaiting_commit)
-        want = self.settings.getint("DISTRIBUTED_UNITS_IN_HAND", 4) - in_hand
-        if want <= 0:
-            return []
-        try:
-            claims, expired = self.shared.claim(want)
-        except distributed.RedisError as exc:
-            distributed.lost_redis(self.crawler, exc)
-            return []
-        if expired:
-            self.count("soundscraping/distributed/expired_leases_requeued", expired)
-        units = UnitTracker.for_crawler(self.crawler)
-        requests = []
-        for claim in claims:
-            self.leases.claimed(claim.unit)
-            if claim.attempt > 1:
-                self.count("soundscraping/distributed/reclaimed_units")
-            units.request_sent(claim.unit)
-            requests.append(self.artist_request(claim.unit, redo=claim.attempt > 1))
-        return requests
-
-    def poll(self) -> None:
-        if self._started and self.crawler.engine is not None and self.crawler.engine.spider:
-            for request in self.claim_more():
-                self.crawler.engine.crawl(request)
-
-    def on_idle(self) -> None:
-        self.poll()
-        if self.waiting_for_work() or self.leases.held - self.leases.awaiting_commit:
-            raise DontCloseSpider
-
-    def waiting_for_work(self) -> bool:
-        """Artists leased by any worker may still expire and need redoing."""
-        if not self._started:
-            return False
-        try:
-            return self.shared.outstanding() > 0
-        except distributed.RedisError as exc:
-            distributed.lost_redis(self.crawler, exc)
-            return False
+    def artist_requests(self, ref: str, payload: Any, redo: bool) -> list[Request]:
+        """A claimed artist's first request."""
+        UnitTracker.for_crawler(self.crawler).request_sent(ref)
+        return [self.artist_request(ref, redo=redo)]
 
     def artist_request(self, ref: str, redo: bool = False) -> Request:
         kind, value = classify_artist_ref(ref)
