@@ -107,10 +107,17 @@ def test_unreachable_host_gives_up(tmp_path: Path, streamer: FileStreamer) -> No
         streamer.head("http://127.0.0.1:9/x.zip")
 
 
+class Crawlerless(SimpleNamespace):
+    """What the pipeline reads of a crawler, before any crawl (hashable and
+    weak-referenceable by identity: per-crawl components are keyed by it)."""
+
+    __hash__ = object.__hash__
+
+
 def pipeline(tmp_path: Path) -> StreamingFilesPipeline:
     settings = Settings({"FILES_STORE": str(tmp_path / "files"), "MEDIA_STREAM_HOST_DELAY": 0,
                          "RETRY_BACKOFF_BASE": 0.01, "MEDIA_STREAM_EXTENSIONS": [".zip"]})
-    crawler = SimpleNamespace(settings=settings, stats=None, engine=None)
+    crawler = Crawlerless(settings=settings, stats=None, engine=None)
     crawler.stats = MemoryStatsCollector(crawler)  # type: ignore[arg-type]
     return StreamingFilesPipeline(crawler)  # type: ignore[arg-type]
 

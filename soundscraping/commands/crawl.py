@@ -32,18 +32,13 @@ class Command(ScrapyCrawlCommand):
             preflight.check_spider_arguments(crawler.spidercls, opts.spargs)
             preflight.check_settings(crawler.settings)
             preflight.check_redis(crawler.settings, crawler.spidercls)
-        except preflight.UserError as exc:
+        except (preflight.UserError, preflight.ServiceUnavailable) as exc:
             # In the log (a Scrapyd job's log file) and, when that is a file, on stderr too.
             logger.error("Not crawling: %s", exc)
             if crawler.settings.get("LOG_FILE"):
                 print(f"scrapy crawl: error: {exc}", file=sys.stderr)
-            self.exitcode = 2
-            return
-        except preflight.ServiceUnavailable as exc:
-            logger.error("Not crawling: %s", exc)
-            if crawler.settings.get("LOG_FILE"):
-                print(f"scrapy crawl: error: {exc}", file=sys.stderr)
-            self.exitcode = 1
+            # A mistake is 2; a service that is down (Redis) is a failed crawl, 1.
+            self.exitcode = 2 if isinstance(exc, preflight.UserError) else 1
             return
         reasons: list[str] = []
 
