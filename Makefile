@@ -71,7 +71,7 @@ crawl: install-crawler chromium
 
 # Layers (markers from the file names, see pyproject.toml): unit, replica, e2e.
 test: install chromium services
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15
 
 test-fast: install
 	$(PY) -m pytest -q -m unit

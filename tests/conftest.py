@@ -16,6 +16,8 @@ import pytest
 from tests.crawl import PG_ADMIN, admin
 
 LAYERS = ("unit", "replica", "e2e")
+# Test files that write into the work tree itself (scrapyd-deploy's build/ and egg-info).
+SHARED_WORKTREE = {"test_project_scrapyd_e2e.py": "worktree", "test_project_schedule_e2e.py": "worktree"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -34,6 +36,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                                     "(a test may only name a heavier layer)")
         if not own:
             item.add_marker(layer)
+        # pytest-xdist (--dist loadgroup): a file's tests stay on one worker (its
+        # module fixtures are built once), and the files that build the project's
+        # egg in the work tree (scrapyd-deploy) share a worker, never racing.
+        item.add_marker(pytest.mark.xdist_group(SHARED_WORKTREE.get(item.path.name, item.path.name)))
 
 
 def free_port() -> int:
