@@ -222,12 +222,13 @@ def bench_multitrack(gigabytes: float) -> None:
     db.ensure_schema()
     rows = {"cmt_songs": [(artist, title, None, "Rock", None, stems, None, [zip_url], [], preview_url, None, None, 9,
                            False, False, NOW)],
-            "media_files": [(zip_url, media_path(zip_url, "cmt_songs"), "x", "cmt_songs", f"{artist} / {title}", NOW,
-                             "multitrack")],
+            # url path checksum owner_table owner_id stored_at role owner_key owner_url (migration 8)
+            "media_files": [(zip_url, media_path(zip_url, "cmt_songs"), "x", "cmt_songs", None, NOW,
+                             "multitrack", f"{artist} / {title}", zip_url)],
             "cmt_forum_threads": [(90, 9, "mixes", "a", NOW, 1, 1, None)], "cmt_mixes": []}
     for url, path, _ in mixes:
         if url == preview_url:
-            rows["media_files"].append((url, path, "x", "cmt_songs", f"{artist} / {title}", NOW, "preview"))
+            rows["media_files"].append((url, path, "x", "cmt_songs", None, NOW, "preview", f"{artist} / {title}", url))
         else:
             rows["cmt_mixes"].append((url, 1, 90, "attachment", "discussion.example", "m.mp3", path))
     db.write(rows)
