@@ -31,6 +31,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 
 from soundscraping.extensions import CLEAN_RESUME
+from soundscraping.item_outcomes import ItemOutcomes
 from soundscraping.per_crawler import per_crawler
 from soundscraping.storage import StorageError, connected, finished_units
 from soundscraping.timestamps import utc_timestamp
@@ -54,8 +55,7 @@ class UnitTracker:
         self.finished: set[str] = set()
         # Called with each finished unit (the store pipeline registers here).
         self.sinks: list[Callable[[str], None]] = []
-        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
-            crawler.signals.connect(self._item_done, signal=signal)
+        ItemOutcomes.for_crawler(crawler).on_done(self._item_done)
         crawler.signals.connect(self._request_dropped, signal=signals.request_dropped)
 
     @classmethod

@@ -29,6 +29,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from soundscraping.item_outcomes import ItemOutcomes
+
 logger = logging.getLogger(__name__)
 
 
@@ -41,9 +43,10 @@ class Watchdog:
         self._task: asyncio.Task[None] | None = None
         self._closing: asyncio.Future[None] | None = None
         self._closed = False
-        for signal in (signals.response_received, signals.item_scraped, signals.item_dropped, signals.item_error):
-            crawler.signals.connect(self.alive, signal=signal)
-        crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(self.alive, signal=signals.response_received)
+        outcomes = ItemOutcomes.for_crawler(crawler)
+        outcomes.on_done(self.alive)
+        outcomes.on_scraped(self.item_scraped)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 

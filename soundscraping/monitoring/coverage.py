@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scrapy import signals
 from scrapy.crawler import Crawler
 
+from soundscraping.item_outcomes import ItemOutcomes
 from soundscraping.monitoring.schemas import item_classes
 
 PREFIX = "soundscraping/coverage"
@@ -45,7 +45,7 @@ class CoverageCounter:
         for table, column in (parse_rule(name) for name in rules):
             self.columns.setdefault(table, []).append(
                 (column, coverage_stat(table, column, "filled"), coverage_stat(table, column, "site_null")))
-        crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
+        ItemOutcomes.for_crawler(crawler).on_scraped(self.item_scraped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CoverageCounter:
