@@ -58,3 +58,38 @@ def test_two_workers_store_what_one_worker_stores(tmp_path: Path, pg_url: str, r
                 f"{name}: {len(missing)} missing, {len(extra)} extra"
     finally:
         admin(f"DROP DATABASE IF EXISTS {single_db.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
+def test_a_distributed_recrawl_offers_only_the_threads_due(tmp_path: Path, pg_url: str, redis_job: RedisJob) -> None:
+    """``-a recrawl_after`` holds in distributed mode too: a new job reads the
+    forum lists again (new threads) but offers only the threads no crawl
+    finished within that time."""
+    library = load_library()
+    genre = "Hip-Hop / R&B"
+    forum = build_forum(library, ForumConfig(seed=5, genres=(genre,)))
+    fid = GENRE_FORUMS[genre][0]
+    threads = {t.tid for g in forum.root if g.fid == fid for sf in g.forums for t in sf.threads}
+    with CambridgeReplica(library, forum) as replica:
+        common = {**FAST, "STORAGE_FLUSH_SECONDS": 0.3, "DISTRIBUTED_UNITS_IN_HAND": 2,
+                  "DISTRIBUTED_POLL_SECONDS": 0.2, "DATABASE_URL": pg_url, **replica.settings()}
+
+        def job(name: str, **args: str) -> list:
+            # A job of its own under the test's prefix (deleted with it).
+            settings = {**common, "REDIS_URL": redis_job.url, "REDIS_KEY_PREFIX": f"{redis_job.prefix}:{name}"}
+            return run_workers(2, "cambridge_forum", tmp_path / name, args={"forums": str(fid), **args},
+                               env={}, settings=settings)
+
+        first = job("first")
+        read = replica.stats["showthread"]
+        lists = replica.stats["forumdisplay"]
+        fresh = job("fresh", recrawl_after="7d")
+        assert replica.stats["showthread"] == read, "no thread read again"
+        assert replica.stats["forumdisplay"] > lists, "the forum lists were read again"
+        stale = job("stale", recrawl_after="0s")
+        assert replica.stats["showthread"] == 2 * read, "every thread read once more"
+    for result in (*first, *fresh, *stale):
+        assert result.returncode == 0, result.log[-3000:]
+        assert "Traceback" not in result.log
+    assert sum(r.stat("soundscraping/units/skipped") for r in fresh) == len(threads)
+    assert sum(r.stat("soundscraping/units/skipped") for r in stale) == 0
+    assert {u for (u,) in query(pg_url, "SELECT DISTINCT unit FROM crawl_units") if u.isdigit()} == set(map(str, threads))

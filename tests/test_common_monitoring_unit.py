@@ -196,11 +196,11 @@ def test_a_recent_item_passes_and_zero_switches_it_off() -> None:
     assert not result.monitors_failed_results and result.monitor_results[0].status == "SKIPPED"
 
 
-def run_item_count(stats: dict[str, Any]) -> Any:
+def run_item_count(stats: dict[str, Any], **settings: Any) -> Any:
     suite = MonitorSuite(monitors=[monitors.ItemCountMonitor])
     runner = LoggerMonitorRunner(spider=Spider())
-    return runner.run(suite, stats=stats, crawler=Crawler(Watchdog(get_crawler(), 0), {"MONITOR_MIN_ITEMS": {"*": 1}}),
-                      spider=Spider())
+    crawler = Crawler(Watchdog(get_crawler(), 0), {"MONITOR_MIN_ITEMS": {"*": 1}, **settings})
+    return runner.run(suite, stats=stats, crawler=crawler, spider=Spider())
 
 
 def test_too_few_items_fail_unless_every_unit_was_done_before() -> None:
@@ -212,6 +212,17 @@ def test_too_few_items_fail_unless_every_unit_was_done_before() -> None:
     assert run_item_count({"item_scraped_count": 0, "soundscraping/units/skipped": 3,
                            "soundscraping/units/finished": 2}).monitors_failed_results
     assert run_item_count({"item_scraped_count": 5}).all_monitors_passed
+
+
+def test_a_distributed_worker_with_nothing_due_passes_one_that_worked_for_nothing_fails() -> None:
+    redis = {"REDIS_URL": "redis://127.0.0.1:6379/7"}
+    idle = run_item_count({}, **redis)  # the other workers had taken every unit
+    assert not idle.monitors_failed_results and idle.monitor_results[0].status == "SKIPPED"
+    assert run_item_count({"soundscraping/units/finished": 3}, **redis).monitors_failed_results
+    # Its units (forum lists) listed only threads done before: nothing was due.
+    listed_done = run_item_count({"soundscraping/units/finished": 3, "soundscraping/units/skipped": 40}, **redis)
+    assert not listed_done.monitors_failed_results
+    assert run_item_count({}).monitors_failed_results  # alone, a crawl of nothing still fails
 
 
 # --- alerts: off by default, switched on by settings ------------------------------------------

@@ -40,3 +40,36 @@ def test_three_workers_store_what_one_worker_stores(tmp_path: Path, pg_url: str,
         assert redis_job.client.scard(redis_job.key("soundcloud_artists", "done")) == units
     finally:
         admin(f"DROP DATABASE IF EXISTS {single_db.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
+def test_a_distributed_recrawl_offers_only_the_artists_due(tmp_path: Path, pg_url: str, redis_job: RedisJob) -> None:
+    """``-a recrawl_after`` holds in distributed mode too: a new job offers only
+    the artists no crawl finished within that time."""
+    world = build_world(WorldConfig(artists=4, tracks_per_artist=2, comments_per_track=3))
+    common = {"MEDIA_ENABLED": False, "STORAGE_FLUSH_SECONDS": 0.5, "DATABASE_URL": pg_url,
+              "REDIS_URL": redis_job.url, "DISTRIBUTED_UNITS_IN_HAND": 1}
+    with SoundCloudReplica(world, Quirks(datadome=False, latency_ms=10)) as replica:
+        refs = ",".join(a["permalink"] for a in world.artists)
+        units = len(world.artists)
+
+        def job(name: str, **args: str) -> list:
+            # A job of its own under the test's prefix (deleted with it).
+            settings = {**common, "REDIS_KEY_PREFIX": f"{redis_job.prefix}:{name}"}
+            return run_workers(2, "soundcloud_artists", tmp_path / name, args={"artists": refs, **args},
+                               env=site_env(replica), settings=settings)
+
+        first = job("first")
+        resolved = replica.stats["api_resolve"]
+        fresh = job("fresh", recrawl_after="7d")
+        assert replica.stats["api_resolve"] == resolved, "no artist looked up again"
+        stale = job("stale", recrawl_after="0s")
+        assert replica.stats["api_resolve"] > resolved
+    for result in (*first, *fresh, *stale):
+        assert result.returncode == 0, result.log[-3000:]
+        assert "Traceback" not in result.log
+    assert sum(r.stat("soundscraping/units/finished") for r in first) == units
+    assert [r.stat("soundscraping/units/skipped") for r in fresh] == [units, units]
+    assert sum(r.stat("soundscraping/units/finished") for r in fresh) == 0
+    assert any("Re-crawl: %d of %d artists were finished less than 7 days" % (units, units) in r.log
+               for r in fresh), fresh[0].log[-2000:]
+    assert sum(r.stat("soundscraping/units/finished") for r in stale) == units, "every artist once more"

@@ -123,11 +123,18 @@ class CambridgeForumSpider(SoundscrapingSpider):
         fids = self.fids or [self.settings.getint("CAMBRIDGE_FORUM_ROOT_FID", 184)]
         self.logger.info("Crawling forum %s from fid %s (downloads: %s, %.1f s between requests)", self.base_url,
                          ",".join(map(str, fids)), self.download, self.settings.getfloat("DOWNLOAD_DELAY"))
+        self.finished = await asyncio.to_thread(load_finished, self.crawler, self.name, self.recrawl_after)
         if self.shared is not None:
+            # Threads finished recently enough are not offered (offer_listed);
+            # a forum's list is read again by each job (new threads).
+            self.finished = {unit for unit in self.finished if unit.isdigit()}
+            if self.finished:
+                self.logger.info("%d threads were finished %s and are not offered", len(self.finished),
+                                 "before in this job" if self.recrawl_after is None
+                                 else f"less than {self.recrawl_after} ago (or before in this job)")
             for request in await self.shared.start([shared_forum_unit(fid) for fid in fids]):
                 yield request
             return
-        self.finished = await asyncio.to_thread(load_finished, self.crawler, self.name, self.recrawl_after)
         if self.finished:
             forums = sum(1 for unit in self.finished if unit.startswith("forum:"))
             self.logger.info("%d song forums and %d threads were finished %s and are skipped", forums,
@@ -283,9 +290,12 @@ class CambridgeForumSpider(SoundscrapingSpider):
             for k in range(2, page.pages + 1):
                 if (request := self.forum_request(fid, k, redo=redo)) is not None:
                     yield request
-        for thread in page.threads:
+        due = [thread for thread in page.threads if str(thread.tid) not in self.finished]
+        if skipped := len(page.threads) - len(due):
+            self.count("soundscraping/units/skipped", skipped)
+        for thread in due:
             thread.forum_fid = fid
-        self.shared.offer([str(thread.tid) for thread in page.threads], payloads=[asdict(t) for t in page.threads])
+        self.shared.offer([str(thread.tid) for thread in due], payloads=[asdict(t) for t in due])
 
     @unit_step
     def parse_thread(self, response: Response) -> Iterator[Any]:

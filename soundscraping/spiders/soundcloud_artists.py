@@ -87,12 +87,23 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
     async def start(self) -> AsyncIterator[Any]:
         if not await self.ensure_client_id():
             return
+        todo = await self.artists_due()
         if self.shared is not None:
-            # Offer the artist list (in order; artists done or under way are
-            # left alone), then claim the first few.
-            for request in await self.shared.start(self.artist_refs):
+            # Offer the artists due (in order; artists done or under way in
+            # this job are left alone), then claim the first few.
+            for request in await self.shared.start(todo):
                 yield request
             return
+        self.logger.info("Crawling %d artists", len(todo))
+        units = UnitTracker.for_crawler(self.crawler)
+        for ref in todo:
+            units.request_sent(ref)
+            yield self.artist_request(ref)
+
+    async def artists_due(self) -> list[str]:
+        """The artists to crawl: all but those this job finished before (a
+        resumed JOBDIR) and, with ``recrawl_after``, those any crawl finished
+        more recently than that (distributed or not)."""
         done = await asyncio.to_thread(load_finished, self.crawler, self.name, self.recrawl_after)
         todo = [ref for ref in self.artist_refs if ref not in done]
         if done:
@@ -103,11 +114,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
             else:
                 self.logger.info("Re-crawl: %d of %d artists were finished less than %s ago and are skipped",
                                  len(self.artist_refs) - len(todo), len(self.artist_refs), self.recrawl_after)
-        self.logger.info("Crawling %d artists", len(todo))
-        units = UnitTracker.for_crawler(self.crawler)
-        for ref in todo:
-            units.request_sent(ref)
-            yield self.artist_request(ref)
+        return todo
 
     def artist_requests(self, ref: str, payload: Any, redo: bool) -> list[Request]:
         """A claimed artist's first request."""
