@@ -92,4 +92,5 @@ def test_a_distributed_recrawl_offers_only_the_threads_due(tmp_path: Path, pg_ur
         assert "Traceback" not in result.log
     assert sum(r.stat("soundscraping/units/skipped") for r in fresh) == len(threads)
     assert sum(r.stat("soundscraping/units/skipped") for r in stale) == 0
-    assert {u for (u,) in query(pg_url, "SELECT DISTINCT unit FROM crawl_units") if u.isdigit()} == set(map(str, threads))
+    recorded = {u for (u,) in query(pg_url, "SELECT DISTINCT unit FROM crawl_units") if u.isdigit()}
+    assert recorded == set(map(str, threads))

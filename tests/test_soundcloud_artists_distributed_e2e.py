@@ -70,6 +70,6 @@ def test_a_distributed_recrawl_offers_only_the_artists_due(tmp_path: Path, pg_ur
     assert sum(r.stat("soundscraping/units/finished") for r in first) == units
     assert [r.stat("soundscraping/units/skipped") for r in fresh] == [units, units]
     assert sum(r.stat("soundscraping/units/finished") for r in fresh) == 0
-    assert any("Re-crawl: %d of %d artists were finished less than 7 days" % (units, units) in r.log
+    assert any(f"Re-crawl: {units} of {units} artists were finished less than 7 days" in r.log
                for r in fresh), fresh[0].log[-2000:]
     assert sum(r.stat("soundscraping/units/finished") for r in stale) == units, "every artist once more"
