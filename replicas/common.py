@@ -52,6 +52,7 @@ class Hold:
         self.taken = False  # a request matched (later matches pass)
         self._arrived = threading.Event()
         self._released = threading.Event()
+        self._answered = threading.Event()
 
     def wait_arrived(self, timeout: float = 120) -> None:
         if not self._arrived.wait(timeout):
@@ -64,6 +65,12 @@ class Hold:
 
     def release(self) -> None:
         self._released.set()
+
+    def wait_answered(self, timeout: float = 30) -> None:
+        """After ``release()``: wait until the replica has handled the held
+        request (its counters include it), even if its client is gone."""
+        if not self._answered.wait(timeout):
+            raise AssertionError("the held request was not answered")
 
     async def wait_released(self) -> None:
         self._arrived.set()
@@ -96,9 +103,13 @@ class Holds:
             hold = next((h for h in self._holds if not h.taken and h.match(request)), None)
             if hold is not None:
                 hold.taken = True
-        if hold is not None:
-            await hold.wait_released()
-        return await handler(request)
+        if hold is None:
+            return await handler(request)
+        await hold.wait_released()
+        try:
+            return await handler(request)
+        finally:
+            hold._answered.set()
 
 
 class Signer:

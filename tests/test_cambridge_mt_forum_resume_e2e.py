@@ -55,6 +55,7 @@ def test_killed_forum_crawl_resumes_where_it_stopped(tmp_path: Path) -> None:
         process.send_signal(signal.SIGKILL)
         process.wait(30)
         held.release()
+        held.wait_answered()  # the replica counts the held page only now: before the snapshot below
         killed = replica.stats["requests_forum"] - start
         finished = {r[0] for r in query(resumed_url, "SELECT unit FROM crawl_units")}
         assert str(held_tid) not in finished, "the thread in flight is not finished"
