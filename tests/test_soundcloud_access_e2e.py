@@ -113,9 +113,14 @@ def test_stream_then_toptracks_when_every_other_route_is_refused(tmp_path: Path,
         # Artist 0's stream also reposts two tracks of artist 1 (not crawled).  Two of three
         # artists are refused on purpose, so the ban share is above what the monitors allow a
         # real crawl (they would rightly fail it): here the point is the routes.
-        result = crawl(tmp_path, replica, [world.artists[i]["permalink"] for i in (0, 2, 3)], pg_url,
-                       MONITOR_MAX_BAN_SHARE=1)
+        permalinks = [world.artists[i]["permalink"] for i in (0, 2, 3)]
+        job = {"MONITOR_MAX_BAN_SHARE": 1, "JOBDIR": tmp_path / "job"}
+        result = crawl(tmp_path, replica, permalinks, pg_url, **job)
         stats = dict(replica.stats)
+        # An artist served by a fallback route is finished like any other:
+        # the resumed job skips all three and asks api-v2 for nothing of theirs.
+        resumed = crawl(tmp_path / "resumed", replica, permalinks, pg_url, **job)
+        after_resume = dict(replica.stats)
     assert result.returncode == 0, result.log[-3000:]
     tracks = stored_tracks(pg_url)
     assert set(tracks) == tracks_of(world, 0) | tracks_of(world, 2) | tracks_of(world, 3)
@@ -129,6 +134,12 @@ def test_stream_then_toptracks_when_every_other_route_is_refused(tmp_path: Path,
     assert f"Artist {world.artists[0]['permalink']!r}: 6 tracks via stream" in log
     assert f"Artist {world.artists[2]['permalink']!r}: only 6 top tracks via toptracks" in log
     assert f"Artist {world.artists[3]['permalink']!r}: 6 tracks via browser" in log
+    assert sorted(unit for (unit,) in query(pg_url, "SELECT unit FROM crawl_units")) == sorted(permalinks)
+    assert resumed.returncode == 0, resumed.log[-3000:]
+    assert "Resuming the job: 3 of 3 artists were finished before and are skipped" in resumed.log
+    assert resumed.stat("soundscraping/units/skipped") == 3
+    assert {k: after_resume.get(k) for k in ("api_user_tracks", "api_user_stream", "api_user_toptracks")} == {
+        k: stats.get(k) for k in ("api_user_tracks", "api_user_stream", "api_user_toptracks")}
 
 
 @needs_chromium
