@@ -4,7 +4,8 @@ the exit code (``scrapy crawl``), the stats file and the last log line.
 A crawl that lost rows has failed even when Scrapy closed it as
 ``finished`` (rows rejected by the database, a final flush that could not be
 written): its finish reason becomes ``rows_not_saved``.  One that fetched
-files it could not write to FILES_STORE (the disk full) becomes
+files it could not write to FILES_STORE (the disk full, an S3 bucket that
+is missing or refuses writes, an S3 endpoint down) becomes
 ``files_not_stored``.  A crawl whose monitors failed
 (soundscraping.monitoring: coverage, shares, validation...) has failed too:
 ``monitor_failed``.  Lost rows win, then lost files: they say more.
@@ -80,4 +81,4 @@ def lost_files_message(stats: Mapping[str, Any]) -> str | None:
     if not lost:
         return None
     return (f"Crawl failed: {lost} files not stored in FILES_STORE ({stats.get(MEDIA_NOT_STORED_ERROR)}); "
-            "no media_files row was written for them, a re-run fetches them once the store has room")
+            "no media_files row was written for them, a re-run fetches them once the store takes them")

@@ -186,3 +186,38 @@ def test_bad_arguments_fail_fast(tmp_path: Path) -> None:
     result = run_crawl("cambridge_forum", tmp_path, args={"forums": "rock"}, run="forum",
                        settings={"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"})
     assert result.returncode == 2 and "bad -a forums=rock: 'rock' is not a number" in result.log
+
+
+def test_files_an_s3_bucket_refuses_fail_the_crawl_and_every_row_is_stored(tmp_path: Path, pg_url: str,
+                                                                            s3: S3) -> None:
+    """FILES_STORE names a bucket that does not exist (S3 answers NoSuchBucket
+    to every write): the previews (MP3s through FilesPipeline, unmastered WAVs
+    streamed) are each fetched once and counted as not stored, as on a full
+    disk; the songs are all stored, no media_files row names a file S3 does
+    not hold, and the crawl fails in one clear line."""
+    library = load_library()
+    library = library.subset([s for s in library.songs if s.unmastered][:4])
+    previews = library.preview_urls()
+    uri = f"s3://{s3.bucket}-missing/media/"
+    with CambridgeReplica(library, build_forum(library, ForumConfig(genres=()))) as replica:
+        result = run_crawl("cambridge_mt", tmp_path, env=s3.env, settings={
+            "DATABASE_URL": pg_url, "FILES_STORE": uri, "MEDIA_STREAM_TEMP_DIR": tmp_path / "partial",
+            **FAST, **replica.settings()})
+        fetched = {k: v for k, v in replica.stats.items() if k.startswith("requests_")}
+    errors = [line for line in result.log.splitlines() if " ERROR: " in line]
+    assert result.returncode == 1, result.log[-3000:]
+    assert result.stats["finish_reason"] == "files_not_stored"
+    assert result.stat("soundscraping/media/not_stored") == len(previews)
+    assert any(u.endswith(".wav") for u in previews) and any(u.endswith(".mp3") for u in previews), "both paths"
+    assert len(errors) == 2, errors
+    assert ("Cannot write to FILES_STORE: An error occurred (NoSuchBucket) when calling the PutObject operation: "
+            f"The specified bucket does not exist ({uri})") in errors[0]
+    last = [line for line in result.log.splitlines() if line.strip()][-1]
+    assert f"Crawl failed: {len(previews)} files not stored in FILES_STORE (An error occurred (NoSuchBucket)" in last
+    assert "Traceback" not in result.log
+    # Each file fetched once: a refused write is not retried as a failed download.
+    assert sum(n for k, n in fetched.items() if k != "requests_library") == len(previews), fetched
+    # Every row stored; no media_files row for a file that is not in S3.
+    songs = stored_songs(pg_url)
+    assert songs == {(s.artist, s.title): library.expected_song(s) for s in library.songs}
+    assert query(pg_url, "SELECT url FROM media_files") == []

@@ -1,6 +1,7 @@
 """FILES_STORE picks its store by URI scheme (media.stores.STORE_SCHEMES),
 and a scheme with no store fails at start with a line naming the ones there are.
-Small files are written whole or not at all (media.files.AtomicFSFilesStore)."""
+Small files are written whole or not at all (media.files.AtomicFSFilesStore).
+A write S3 refuses is a file not stored, as a full disk's (media.errors)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
+from twisted.internet import defer
+from twisted.python.failure import Failure
 
 from soundscraping import outcome
-from soundscraping.media.errors import FileNotStored
-from soundscraping.media.files import AtomicFSFilesStore, MediaFilesPipeline
+from soundscraping.media.errors import FileNotStored, s3_not_stored
+from soundscraping.media.files import AtomicFSFilesStore, MediaFilesPipeline, NotStoredS3FilesStore
 from soundscraping.media.stores import LocalStreamStore, S3StreamStore, read_stored_file, store_class
-from tests.conftest import S3
+from tests.conftest import S3, free_port
 
 
 @pytest.mark.parametrize(("uri", "expected"), [
@@ -100,3 +105,85 @@ def test_files_not_stored_fail_the_crawl() -> None:
     message = outcome.lost_files_message(stats)
     assert message is not None and message.startswith("Crawl failed: 3 files not stored in FILES_STORE ([Errno 28]")
     assert outcome.lost_files_message({}) is None
+
+
+# -- S3 refusing a write ---------------------------------------------------------------
+
+def access_denied() -> ClientError:
+    return ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "PutObject")
+
+
+def multipart_refused() -> S3UploadFailedError:
+    """What boto3's upload_file raises for a refused part: the answer, wrapped
+    (raised while handling it, as boto3 does)."""
+    try:
+        try:
+            raise ClientError({"Error": {"Code": "NoSuchBucket", "Message": "The specified bucket does not exist"}},
+                              "CreateMultipartUpload")
+        except ClientError as exc:
+            raise S3UploadFailedError(f"Failed to upload /tmp/x.part to gone/media/a.zip: {exc}")  # noqa: B904
+    except S3UploadFailedError as wrapped:
+        return wrapped
+
+
+@pytest.mark.parametrize(("error", "reason"), [
+    (access_denied, "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied"),
+    (multipart_refused, "An error occurred (NoSuchBucket) when calling the CreateMultipartUpload operation: "
+                        "The specified bucket does not exist"),
+    (lambda: EndpointConnectionError(endpoint_url="http://127.0.0.1:9/b/k"),
+     'Could not connect to the endpoint URL: "http://127.0.0.1:9/b/k"'),
+])
+def test_an_s3_refusal_is_a_file_not_stored_saying_why_and_where(error: object, reason: str) -> None:
+    with pytest.raises(FileNotStored) as raised:
+        with s3_not_stored("s3://bucket/media/"):
+            raise error()  # type: ignore[operator]
+    assert str(raised.value) == f"{reason} (s3://bucket/media/)"
+    assert not isinstance(raised.value, OSError), "the streamer's network retries must not catch it"
+
+
+def test_other_errors_are_left_as_they_are() -> None:
+    with pytest.raises(ValueError, match="not S3's"), s3_not_stored("s3://bucket/media/"):
+        raise ValueError("not S3's")
+
+
+def s3_settings(endpoint: str, **more: object) -> Settings:
+    return Settings({"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                     "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION_NAME": "us-east-1", **more})
+
+
+@pytest.mark.parametrize("size", [1000, (5 << 20) + 1], ids=["one PUT", "multipart"])
+def test_a_streamed_file_put_into_a_missing_bucket_is_not_stored(tmp_path: Path, s3: S3, size: int) -> None:
+    uri = f"s3://{s3.bucket}-gone/media/"
+    store = S3StreamStore(uri, s3_settings(s3.endpoint, MEDIA_STREAM_PART_SIZE_MB=5))
+    part = tmp_path / "a.part"
+    part.write_bytes(b"x" * size)
+    assert store.stat("cmt_songs/a.zip") is None, "no object there: it is fetched"
+    with pytest.raises(FileNotStored, match=rf"^An error occurred \(NoSuchBucket\) .*: The specified bucket does "
+                                            rf"not exist \({uri}\)$"):
+        store.put(part, "cmt_songs/a.zip", "md5", size)
+    assert part.stat().st_size == size, "the part file is kept for the next run"
+
+
+def test_an_s3_endpoint_that_does_not_answer_stores_no_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # botocore's own retries: not this test's subject
+    store = S3StreamStore("s3://bucket/media/", s3_settings(f"http://127.0.0.1:{free_port()}"))
+    with pytest.raises(FileNotStored, match=r"Could not connect to the endpoint URL"):
+        store.stat("cmt_songs/a.zip")  # before the fetch: a file that cannot be stored is not downloaded
+    part = tmp_path / "a.part"
+    part.write_bytes(b"abc")
+    with pytest.raises(FileNotStored, match=r"Could not connect to the endpoint URL.*\(s3://bucket/media/\)"):
+        store.put(part, "cmt_songs/a.zip", "900150983cd24fb0d6963f7d28e17f72", 3)
+
+
+def test_small_files_in_s3_fail_as_not_stored_when_refused() -> None:
+    assert MediaFilesPipeline.STORE_SCHEMES["s3"] is NotStoredS3FilesStore
+    store = NotStoredS3FilesStore("s3://bucket/media/")
+    failures: list[Failure] = []
+    defer.fail(access_denied()).addErrback(store._not_stored).addErrback(failures.append)
+    (failure,) = failures
+    assert failure.check(FileNotStored)
+    assert str(failure.value) == ("An error occurred (AccessDenied) when calling the PutObject operation: "
+                                  "Access Denied (s3://bucket/media/)")
+    others: list[Failure] = []
+    defer.fail(ValueError("x")).addErrback(store._not_stored).addErrback(others.append)
+    assert others[0].check(ValueError), "anything else fails as itself"

@@ -8,13 +8,14 @@ of posts → toptracks (tracks_complete = false)."""
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 from typing import Any
 
 from replicas.soundcloud import Quirks, SoundCloudReplica, World, WorldConfig, build_world
-from tests.crawl import CrawlResult, query, run_crawl
-from tests.test_soundcloud_artists_e2e import FAST_RETRIES, expected_tracks, needs_chromium
+from tests.crawl import CrawlResult, count_rows, query, run_crawl, start_crawl, wait_until
+from tests.test_soundcloud_artists_e2e import FAST_RETRIES, expected_tracks, hold_comments, needs_chromium
 
 
 def https_env(replica: SoundCloudReplica) -> dict[str, str]:
@@ -113,9 +114,14 @@ def test_stream_then_toptracks_when_every_other_route_is_refused(tmp_path: Path,
         # Artist 0's stream also reposts two tracks of artist 1 (not crawled).  Two of three
         # artists are refused on purpose, so the ban share is above what the monitors allow a
         # real crawl (they would rightly fail it): here the point is the routes.
-        result = crawl(tmp_path, replica, [world.artists[i]["permalink"] for i in (0, 2, 3)], pg_url,
-                       MONITOR_MAX_BAN_SHARE=1)
+        permalinks = [world.artists[i]["permalink"] for i in (0, 2, 3)]
+        job = {"MONITOR_MAX_BAN_SHARE": 1, "JOBDIR": tmp_path / "job"}
+        result = crawl(tmp_path, replica, permalinks, pg_url, **job)
         stats = dict(replica.stats)
+        # An artist served by a fallback route is finished like any other:
+        # the resumed job skips all three and asks api-v2 for nothing of theirs.
+        resumed = crawl(tmp_path / "resumed", replica, permalinks, pg_url, **job)
+        after_resume = dict(replica.stats)
     assert result.returncode == 0, result.log[-3000:]
     tracks = stored_tracks(pg_url)
     assert set(tracks) == tracks_of(world, 0) | tracks_of(world, 2) | tracks_of(world, 3)
@@ -129,6 +135,50 @@ def test_stream_then_toptracks_when_every_other_route_is_refused(tmp_path: Path,
     assert f"Artist {world.artists[0]['permalink']!r}: 6 tracks via stream" in log
     assert f"Artist {world.artists[2]['permalink']!r}: only 6 top tracks via toptracks" in log
     assert f"Artist {world.artists[3]['permalink']!r}: 6 tracks via browser" in log
+    assert sorted(unit for (unit,) in query(pg_url, "SELECT unit FROM crawl_units")) == sorted(permalinks)
+    assert resumed.returncode == 0, resumed.log[-3000:]
+    assert "Resuming the job: 3 of 3 artists were finished before and are skipped" in resumed.log
+    assert resumed.stat("soundscraping/units/skipped") == 3
+    assert {k: after_resume.get(k) for k in ("api_user_tracks", "api_user_stream", "api_user_toptracks")} == {
+        k: stats.get(k) for k in ("api_user_tracks", "api_user_stream", "api_user_toptracks")}
+
+
+@needs_chromium
+def test_an_artist_read_from_its_stream_is_not_finished_before_its_last_comments(tmp_path: Path,
+                                                                               pg_url: str) -> None:
+    """Its /tracks refused, the artist's tracks come from the stream.  While
+    one of its comment pages is held, every other row of it is stored but the
+    artist is not finished: killed there, the resumed job does it again and
+    ends with every row (a unit finished early would be skipped, its held
+    track and comments lost)."""
+    world = build_world(WorldConfig(artists=1, tracks_per_artist=6, comments_per_track=3))
+    artist = world.artist_ids[0]
+    tracks = tracks_of(world, 0)
+    held_track = next(t["id"] for t in reversed(world.tracks_of(artist)) if world.comments_of(t["id"]))
+    quirks = Quirks(https=True, impersonation_refused=True, tracks_refused_users=frozenset({artist}))
+    settings = {"DATABASE_URL": pg_url, "MEDIA_ENABLED": False, "MONITOR_MAX_BAN_SHARE": 1,
+                "JOBDIR": tmp_path / "job", **FAST_RETRIES}
+    args = {"artists": world.artists[0]["permalink"]}
+    with SoundCloudReplica(world, quirks) as replica:
+        held = hold_comments(replica, held_track)
+        process, _log, _stats = start_crawl("soundcloud_artists", tmp_path, args=args, env=https_env(replica),
+                                            settings=settings, run="killed")
+        try:
+            held.wait_arrived()
+            wait_until(lambda: set(stored_tracks(pg_url)) == tracks - {held_track},
+                       "every other track of the artist stored")
+            assert count_rows(pg_url, "crawl_units") == 0, "finished while a comment page was still to come"
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
+            held.release()
+        resumed = crawl(tmp_path, replica, [world.artists[0]["permalink"]], pg_url, MONITOR_MAX_BAN_SHARE=1,
+                        JOBDIR=tmp_path / "job")
+    assert resumed.returncode == 0, resumed.log[-3000:]
+    assert resumed.stat("soundscraping/units/skipped") == 0 and "tracks via stream" in resumed.log
+    assert set(stored_tracks(pg_url)) == tracks
+    assert count_rows(pg_url, "soundcloud_comments") == sum(len(world.comments_of(t)) for t in tracks)
+    assert query(pg_url, "SELECT unit FROM crawl_units") == [(world.artists[0]["permalink"],)]
 
 
 @needs_chromium

@@ -4,10 +4,18 @@ asks for next (URL, callback, meta)."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+from scrapy import Request, signals
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
 from soundscraping.items import SoundCloudComment, SoundCloudTrack, SoundCloudUser
-from soundscraping.spiders.soundcloud_artists import SoundCloudArtistsSpider
+from soundscraping.spiders.soundcloud_artists import TRACKS_ROUTES, SoundCloudArtistsSpider
+from soundscraping.units import UnitTracker
 from tests.fixtures import response_json
 from tests.utils import fake_response, items_of, make_spider, output_of, query_params, requests_of
 
@@ -130,3 +138,65 @@ def test_comment_page_yields_comments_of_the_track_and_the_next_page() -> None:
     assert next_page.url == recorded["next_href"] and next_page.callback == s.parse_comments
     assert next_page.meta == {"artist": "x", "track_id": 1670147625, "comments_since": None,
                               "comments_last": recorded["collection"][-1]["created_at"]}
+
+
+# -- units: an artist is finished once every route's rows are through ----------------
+
+
+def finished_units(s: SoundCloudArtistsSpider) -> list[str]:
+    finished: list[str] = []
+    UnitTracker.for_crawler(s.crawler).sinks.append(finished.append)
+    return finished
+
+
+def through_pipelines(s: SoundCloudArtistsSpider, output: list[Any]) -> None:
+    for item in items_of(output):
+        if not isinstance(item, Request):
+            s.crawler.signals.send_catch_log(signals.item_scraped, item=item, response=None, spider=s)
+
+
+def first_tracks_request(s: SoundCloudArtistsSpider, route: str) -> Request:
+    """The artist's first request on ``route``, counted as parse_artist's output is."""
+    profile = SoundCloudUser(id=10494998, permalink="liluzivert", full_profile=True)
+    request = s.tracks_request(route, {"artist": "liluzivert", "user_id": 10494998, "artist_profile": profile})
+    UnitTracker.for_crawler(s.crawler).request_sent("liluzivert")
+    return request
+
+
+def last_page_of(route: str, request: Request) -> Any:
+    """The recorded tracks as ``route``'s last page (the stream wraps each in a post)."""
+    tracks = response_json(TRACKS.removeprefix("soundcloud/newpipe-mocks/"))["collection"]
+    collection = [{"type": "track", "track": t} for t in tracks] if route == "stream" else tracks
+    return fake_response(TRACKS, request=request).replace(body=json.dumps({"collection": collection}).encode())
+
+
+@pytest.mark.parametrize("route", TRACKS_ROUTES)
+def test_an_artist_served_by_any_route_is_finished_once_its_last_row_is_through(route: str) -> None:
+    s = spider()
+    finished = finished_units(s)
+    request = first_tracks_request(s, route)
+    out = list(request.callback(last_page_of(route, request)))
+    assert any(isinstance(x, SoundCloudUser) and x.full_profile for x in out), "the profile, on the last page"
+    through_pipelines(s, out)
+    comments = requests_of(out)
+    assert len(comments) == 19
+    for n, comments_request in enumerate(comments, 1):
+        empty = fake_response(COMMENTS, request=comments_request).replace(body=b'{"collection": []}')
+        ended = list(comments_request.callback(empty))
+        assert [t.id for t in items_of(ended, SoundCloudTrack)] == [comments_request.meta["track_id"]]
+        assert finished == [], f"not before its last track row ({n} of {len(comments)} comment pages read)"
+        through_pipelines(s, ended)
+    assert finished == ["liluzivert"]
+
+
+def test_an_artist_whose_last_route_fails_is_finished_once_its_profile_is_through() -> None:
+    s = spider()
+    finished = finished_units(s)
+    request = first_tracks_request(s, TRACKS_ROUTES[-1])
+    failure = Failure(HttpError(fake_response(TRACKS, request=request, status=500)))
+    failure.request = request  # as Scrapy hands an errback its failure
+    (profile,) = request.errback(failure)
+    assert profile.tracks_complete is False
+    assert finished == [], "not before the profile row"
+    through_pipelines(s, [profile])
+    assert finished == ["liluzivert"]

@@ -14,11 +14,12 @@ from itemadapter import ItemAdapter
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.pipelines.files import FilesPipeline, FSFilesStore
+from scrapy.pipelines.files import FilesPipeline, FSFilesStore, S3FilesStore
 from scrapy.utils.defer import ensure_awaitable
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from soundscraping.media.errors import FileNotStored, count_not_stored
+from soundscraping.media.errors import FileNotStored, count_not_stored, s3_write_errors
 from soundscraping.media.paths import media_path, note_stored_path
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,21 @@ class AtomicFSFilesStore(FSFilesStore):
             raise FileNotStored.from_os_error(exc, self.basedir) from exc
 
 
+class NotStoredS3FilesStore(S3FilesStore):
+    """FilesPipeline's S3 store, whose refused writes (a missing bucket,
+    access denied, the endpoint down) fail as FileNotStored, as a full disk
+    does in AtomicFSFilesStore.  S3 keeps no half object: a PUT is whole or
+    not there."""
+
+    def persist_file(self, path: str, buf: BytesIO, info: Any, meta: dict[str, Any] | None = None,
+                     headers: dict[str, str] | None = None) -> Deferred[Any]:
+        return super().persist_file(path, buf, info, meta, headers).addErrback(self._not_stored)
+
+    def _not_stored(self, failure: Failure) -> NoReturn:
+        failure.trap(*s3_write_errors())
+        raise FileNotStored.from_s3_error(failure.value, f"s3://{self.bucket}/{self.prefix}") from failure.value
+
+
 class _DropStoreErrorTraceback(logging.Filter):
     """Scrapy logs every error of ``file_downloaded`` with a traceback, twice
     (scrapy.pipelines.files, then scrapy.pipelines.media); a file the store
@@ -62,7 +78,8 @@ class _DropStoreErrorTraceback(logging.Filter):
 
 
 class MediaFilesPipeline(FilesPipeline):
-    STORE_SCHEMES = {**FilesPipeline.STORE_SCHEMES, "": AtomicFSFilesStore, "file": AtomicFSFilesStore}
+    STORE_SCHEMES = {**FilesPipeline.STORE_SCHEMES, "": AtomicFSFilesStore, "file": AtomicFSFilesStore,
+                     "s3": NotStoredS3FilesStore}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MediaFilesPipeline:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 
+from soundscraping.media.errors import s3_not_stored
 from soundscraping.media.http import Remote, StreamFailed
 
 
@@ -94,7 +95,9 @@ class S3StreamStore:
     """``s3://bucket/prefix/`` through boto3's multipart upload (parts of
     ``part_size`` bytes, ``threads`` at a time: memory ≈ part_size × threads).
     The MD5 of the whole file is stored as object metadata (``md5``): an S3
-    multipart ETag is not one."""
+    multipart ETag is not one.  A bucket that refuses a write, or an endpoint
+    that does not answer, raises FileNotStored (media.errors), as a full disk
+    does."""
 
     def __init__(self, uri: str, settings: BaseSettings):
         import boto3
@@ -105,6 +108,7 @@ class S3StreamStore:
 
         if not uri.startswith("s3://") or "/" not in uri[5:]:
             raise NotConfigured(f"bad FILES_STORE {uri!r}: use s3://bucket/prefix/ (trailing slash)")
+        self.uri = uri
         self.bucket, self.prefix = uri[5:].split("/", 1)
         self.acl = settings.get("FILES_STORE_S3_ACL") or "private"
         options: dict[str, Any] = {}
@@ -125,10 +129,14 @@ class S3StreamStore:
     def stat(self, path: str) -> Stored | None:
         from botocore.exceptions import ClientError
 
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self.prefix + path)
-        except ClientError:
-            return None
+        # An answer (no such object; no such bucket, which a HEAD cannot tell
+        # apart) is None: the put says why.  No answer at all: the file could
+        # not be stored either, so it is not fetched.
+        with s3_not_stored(self.uri):
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=self.prefix + path)
+            except ClientError:
+                return None
         etag = Remote(etag=head.get("ETag")).md5
         checksum = (head.get("Metadata") or {}).get("md5") or etag
         return Stored(head["ContentLength"], head["LastModified"].timestamp(), checksum)
@@ -138,13 +146,14 @@ class S3StreamStore:
         extra = {"Metadata": {"md5": checksum}, "ACL": self.acl}
         if size < self.transfer.multipart_threshold:
             # One PUT, streamed from the file; its ETag is the MD5: verified.
-            with local.open("rb") as body:
+            with local.open("rb") as body, s3_not_stored(self.uri):
                 etag = self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra).get("ETag")
             if Remote(etag=etag).md5 not in (None, checksum):
                 raise StreamFailed(f"S3 object {key}: ETag {etag} does not match MD5 {checksum}")
         else:
-            self.client.upload_file(str(local), self.bucket, key, Config=self.transfer, ExtraArgs=extra)
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            with s3_not_stored(self.uri):
+                self.client.upload_file(str(local), self.bucket, key, Config=self.transfer, ExtraArgs=extra)
+                head = self.client.head_object(Bucket=self.bucket, Key=key)
             if head["ContentLength"] != size:
                 raise StreamFailed(f"S3 object {key} has {head['ContentLength']} bytes, expected {size}")
         local.unlink(missing_ok=True)

@@ -15,7 +15,7 @@ one worker (by another only if the first one died before its rows were stored)."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from scrapy import Request
@@ -208,10 +208,13 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
         return self.paged_request(path.format(meta["user_id"]), callback, meta=meta,
                                   errback=self.on_tracks_error)
 
+    # Every route's callback is a unit step: the fallback routes yield the
+    # artist's tracks, comment requests and profile just as /tracks does.
     @unit_step
     def parse_tracks(self, response: Response) -> Iterator[Any]:
         yield from self.read_track_page(response, self.parse_tracks, lambda obj: obj.get("kind") == "track")
 
+    @unit_step
     def parse_stream(self, response: Response) -> Iterator[Any]:
         """The stream of posts and reposts: the artist's own track posts only."""
         owner = response.meta["user_id"]
@@ -223,6 +226,7 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
 
         yield from self.read_track_page(response, self.parse_stream, own_track, unwrap="track")
 
+    @unit_step
     def parse_toptracks(self, response: Response) -> Iterator[Any]:
         yield from self.read_track_page(response, self.parse_toptracks, lambda obj: obj.get("kind") == "track")
 
@@ -311,15 +315,16 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
         blocked = failure.check(HttpError) and failure.value.response.status == 403
         later = TRACKS_ROUTES[TRACKS_ROUTES.index(route) + 1:] if route in TRACKS_ROUTES else ()
         if blocked and later:
+            # The refused request stays counted for the artist, as the next route's.
             self.count(f"soundscraping/access/soundcloud/refused/{route}")
             self.logger.warning("Artist %r: %s refused by the anti-bot check; trying %s", meta.get("artist"),
                                 route, later[0])
             yield self.tracks_request(later[0], meta)
             return
-        self.on_request_error(failure)
+        profile = self._failed_with(failure, self._profile(meta, False))
         self.skip("tracks_incomplete", "Artist %r: tracks incomplete (%s failed after %d tracks); stored with "
                   "tracks_complete=false", meta.get("artist"), route, meta.get("tracks_seen", 0))
-        yield from self._profile(meta, False)
+        yield from profile
 
     @staticmethod
     def _profile(meta: dict[str, Any], complete: bool) -> Iterator[Any]:
@@ -368,12 +373,18 @@ class SoundCloudArtistsSpider(SoundCloudSpider):
         yield from self.comments_ended(response.meta, complete=True)
 
     def on_comments_error(self, failure: Failure) -> Iterator[Any]:
-        meta = failure.request.meta
-        ending = list(self.comments_ended(meta, complete=False))
-        for item in ending:  # counted before the request: the unit cannot finish before its row
-            UnitTracker.for_crawler(self.crawler).item_sent(meta.get("artist"), item)
+        yield from self._failed_with(failure, self.comments_ended(failure.request.meta, complete=False))
+
+    def _failed_with(self, failure: Failure, items: Iterable[Any]) -> list[Any]:
+        """An errback's last ``items`` (rows it stores anyway), counted for the
+        artist before its failed request is done: the unit cannot finish
+        before their rows are stored."""
+        ending = list(items)
+        units = UnitTracker.for_crawler(self.crawler)
+        for item in ending:
+            units.item_sent(failure.request.meta.get("artist"), item)
         self.on_request_error(failure)
-        yield from ending
+        return ending
 
     def comments_ended(self, meta: dict[str, Any], complete: bool) -> Iterator[Any]:
         """A track's comments were read to the end (or could not be): store
