@@ -133,6 +133,12 @@ class AppThread:
             raise errors[0]
         return self.urls
 
+    def start_named(self) -> dict[str, str]:
+        """``start()`` for apps given as a mapping: name -> base URL."""
+        urls = self.start()
+        assert isinstance(urls, dict), "start_named() needs apps given as a mapping"
+        return urls
+
     def stop(self) -> None:
         """Stop serving and join the thread (idempotent)."""
         thread, loop = self._thread, self._loop

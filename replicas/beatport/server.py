@@ -44,7 +44,7 @@ from replicas.common import Holds, Signer
 from replicas.common import Stats as _Stats
 from replicas.runner import AppThread
 from replicas.soundcloud.media import jpeg_bytes, png_bytes
-from replicas.tls import TestCA, TLSGate
+from replicas.tls import https_gate
 
 __all__ = ["BeatportReplica", "Quirks", "Stats"]
 
@@ -227,16 +227,13 @@ class BeatportReplica:
         # Requests a test holds until it has caused its fault (replicas/common.py).
         self.holds = Holds()
         self.apps = {"www": self._www_app(), "media": self._media_app(), "samples": self._samples_app()}
-        self.ca: TestCA | None = TestCA() if self.quirks.https else None
-        self.tls: TLSGate | None = TLSGate(self.ca, self.stats) if self.ca is not None else None
+        self.ca, self.tls = https_gate(self.quirks.https, self.stats)
         self._thread = AppThread(self.apps, host=host, ports=ports,
                                  tls={"www": self.tls} if self.tls is not None else None)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> dict[str, str]:
-        urls = self._thread.start()
-        assert isinstance(urls, dict)
-        self.urls = dict(urls)
+        self.urls = self._thread.start_named()
         self.catalogue.bind(self.urls["media"], self.urls["samples"])
         return dict(self.urls)
 

@@ -121,9 +121,7 @@ class CambridgeReplica:
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> dict[str, str]:
-        urls = self._thread.start()
-        assert isinstance(urls, dict)
-        self.urls = dict(urls)
+        self.urls = self._thread.start_named()
         self.library.bind(self.urls)
         self.forum.bind(self.urls["forum"])
         self._register_files()
@@ -281,14 +279,17 @@ class CambridgeReplica:
             app.router.add_get("/index.php", self._index)
             app.router.add_get("/", self._index)
             app.router.add_get("/robots.txt", self._robots)
-            app.router.add_route("HEAD", "/attachment.php", self._file_handler(name))
-            app.router.add_route("GET", "/attachment.php", self._file_handler(name))
+            self._add_file_routes(app, name, "/attachment.php")
             app.middlewares.append(self._forum_guard)
             app.middlewares.append(self.holds.middleware)
         if name != "forum":
-            app.router.add_route("HEAD", "/{path:.*}", self._file_handler(name))
-            app.router.add_route("GET", "/{path:.*}", self._file_handler(name))
+            self._add_file_routes(app, name, "/{path:.*}")
         return app
+
+    def _add_file_routes(self, app: web.Application, name: str, path: str) -> None:
+        """HEAD then GET of ``path`` served from app ``name``'s files."""
+        for method in ("HEAD", "GET"):
+            app.router.add_route(method, path, self._file_handler(name))
 
     async def _robots(self, request: web.Request) -> web.Response:
         return web.Response(text="User-agent: *\nDisallow:\n")

@@ -41,7 +41,7 @@ from replicas.soundcloud.world import (
     iso,
     iso_ms,
 )
-from replicas.tls import TestCA, TLSGate
+from replicas.tls import https_gate
 
 __all__ = ["Quirks", "SoundCloudReplica", "Stats"]
 
@@ -169,17 +169,14 @@ class SoundCloudReplica(ApiHost, WebHost, AssetsHost, ImagesHost, DataDome):
         self._stream: dict[int, list[tuple[int, str, int]]] = {}
         self.apps = {"web": self._web_app(), "api": self._api_app(),
                      "assets": self._assets_app(), "images": self._images_app()}
-        self.ca: TestCA | None = TestCA() if self.quirks.https else None
-        self.tls: TLSGate | None = TLSGate(self.ca, self.stats) if self.ca is not None else None
+        self.ca, self.tls = https_gate(self.quirks.https, self.stats)
         self._thread = AppThread(self.apps, host=host, ports=ports,
                                  tls={"api": self.tls} if self.tls is not None else None)
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> dict[str, str]:
         """Start the four servers; returns {"web","api","assets","images"} base URLs."""
-        urls = self._thread.start()
-        assert isinstance(urls, dict)
-        self.urls = dict(urls)
+        self.urls = self._thread.start_named()
         self.world.bind(self.urls)
         if self.graph is not None:
             self.graph.bind(self.urls)
