@@ -33,7 +33,6 @@ import threading
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -42,7 +41,7 @@ from aiohttp import web
 from replicas.beatport.world import Catalogue, Track
 from replicas.common import Holds, Signer
 from replicas.common import Stats as _Stats
-from replicas.runner import AppThread
+from replicas.runner import AppThread, StartStop
 from replicas.soundcloud.media import jpeg_bytes, png_bytes
 from replicas.tls import https_gate
 
@@ -205,7 +204,7 @@ def _class(build: str, name: str) -> str:
     return f"{name}-sc-{digest[:8]}-{int(digest[8], 16) % 9} {digest[9:15]}"
 
 
-class BeatportReplica:
+class BeatportReplica(StartStop):
     """www (pages) and media (images) on 127.0.0.1, serving ``catalogue``."""
 
     def __init__(self, catalogue: Catalogue, quirks: Quirks | None = None, host: str = "127.0.0.1",
@@ -249,14 +248,6 @@ class BeatportReplica:
     @property
     def url(self) -> str:
         return self.urls["www"]
-
-    def __enter__(self) -> BeatportReplica:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
     def track_url(self, track: Track) -> str:
         return f"{self.url}/track/{track.slug}/{track.id}"

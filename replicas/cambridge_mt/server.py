@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import PurePosixPath
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -33,7 +32,7 @@ from replicas.cambridge_mt.library import render_library
 from replicas.cambridge_mt.mybb import render_forum, render_index, render_thread
 from replicas.cambridge_mt.world import Forum, Library, build_forum, load_library
 from replicas.common import Holds
-from replicas.runner import AppThread
+from replicas.runner import AppThread, StartStop
 
 __all__ = ["APPS", "CambridgeReplica", "Quirks", "Stats"]
 
@@ -93,7 +92,7 @@ class Served:
     disposition: str | None = None
 
 
-class CambridgeReplica:
+class CambridgeReplica(StartStop):
     """The Cambridge-MT hosts for ``library`` (default: the real 616 songs)
     and ``forum`` (default: ``build_forum(library)``)."""
 
@@ -131,14 +130,6 @@ class CambridgeReplica:
     def stop(self) -> None:
         self.holds.release_all()
         self._thread.stop()
-
-    def __enter__(self) -> CambridgeReplica:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
     # -- what tests need -------------------------------------------------------------
     @property

@@ -18,13 +18,12 @@ import secrets
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from types import TracebackType
 
 from aiohttp import web
 
 from replicas.common import Holds, Signer
 from replicas.common import Stats as _Stats
-from replicas.runner import AppThread
+from replicas.runner import AppThread, StartStop
 from replicas.soundcloud.api import ApiHost
 from replicas.soundcloud.assets import AssetsHost
 from replicas.soundcloud.datadome import DataDome
@@ -123,7 +122,7 @@ _HTML_HEADERS = {
 }
 
 
-class SoundCloudReplica(ApiHost, WebHost, AssetsHost, ImagesHost, DataDome):
+class SoundCloudReplica(ApiHost, WebHost, AssetsHost, ImagesHost, DataDome, StartStop):
     """The four SoundCloud hosts on 127.0.0.1, serving ``world``.
 
     ``world`` may be a ``World`` (artists, tracks, comments), a ``GraphWorld``
@@ -191,14 +190,6 @@ class SoundCloudReplica(ApiHost, WebHost, AssetsHost, ImagesHost, DataDome):
     def ca_file(self) -> str | None:
         """The test CA api-v2's certificate is signed with (HTTPS mode)."""
         return str(self.ca.ca_file) if self.ca is not None else None
-
-    def __enter__(self) -> SoundCloudReplica:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
     def _prepare(self) -> None:
         """Per-bind precomputation so requests never scan the whole world."""
