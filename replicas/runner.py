@@ -14,14 +14,32 @@ import socket
 import threading
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
-__all__ = ["AppThread"]
+__all__ = ["AppThread", "StartStop"]
 
 
-class AppThread:
+class StartStop:
+    """``with server:`` runs ``start()`` and, however the block ends, ``stop()``."""
+
+    def start(self) -> object:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+class AppThread(StartStop):
     """Serve several ``web.Application``s from one background event loop.
 
     ``apps`` is either a mapping name -> app (``start()`` then returns a dict
@@ -133,6 +151,12 @@ class AppThread:
             raise errors[0]
         return self.urls
 
+    def start_named(self) -> dict[str, str]:
+        """``start()`` for apps given as a mapping: name -> base URL."""
+        urls = self.start()
+        assert isinstance(urls, dict), "start_named() needs apps given as a mapping"
+        return urls
+
     def stop(self) -> None:
         """Stop serving and join the thread (idempotent)."""
         thread, loop = self._thread, self._loop
@@ -142,14 +166,6 @@ class AppThread:
         thread.join(timeout=self.shutdown_timeout + 5)
         self._thread = None
         self._loop = None
-
-    def __enter__(self) -> AppThread:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
     # -- internals ---------------------------------------------------------
     async def _cleanup(self) -> None:

@@ -233,6 +233,14 @@ class TLSGate:
             task.cancel()
 
 
+def https_gate(https: bool, stats: dict[str, Any]) -> tuple[TestCA | None, TLSGate | None]:
+    """A replica's test CA and the gate serving its HTTPS app, or (None, None) when it speaks plain HTTP."""
+    if not https:
+        return None, None
+    ca = TestCA()
+    return ca, TLSGate(ca, stats)
+
+
 def _peer_key(peer: Any) -> Any:
     return tuple(peer[:2]) if isinstance(peer, tuple | list) else peer
 

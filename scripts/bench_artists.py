@@ -37,7 +37,8 @@ import psycopg2
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from replicas.process import start_replica_process, stop_replica_process  # noqa: E402
+from replicas.process import stop_replica_process  # noqa: E402
+from scripts.common import add_world_arguments, start_world_replica  # noqa: E402
 from tests.crawl import REPLICA_BUDGETS, admin, crawl_command  # noqa: E402
 
 
@@ -110,16 +111,12 @@ def timed_crawl(label: str, workdir: Path, artists_file: Path, env: dict[str, st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--artists", type=int, default=200)
-    parser.add_argument("--tracks", type=int, default=30)
-    parser.add_argument("--comments", type=int, default=50)
+    add_world_arguments(parser)
     opts = parser.parse_args()
 
     workdir = REPO / "data" / "bench"
     workdir.mkdir(parents=True, exist_ok=True)
-    replica, info = start_replica_process(
-        "replicas.soundcloud", "--artists", str(opts.artists), "--tracks", str(opts.tracks),
-        "--comments", str(opts.comments), "--no-datadome", "--no-short-pages", "--https")
+    replica, info = start_world_replica(opts, "--https")
     names = [f"soundscraping_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]
     for dbname in names:
         admin(f"CREATE DATABASE {dbname}")

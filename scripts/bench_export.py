@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from replicas.soundcloud import WorldConfig, build_world  # noqa: E402
+from scripts.common import add_world_arguments  # noqa: E402
 from soundscraping.pipelines import item_spec  # noqa: E402
 from soundscraping.sites.soundcloud.parsers import (  # noqa: E402
     DjSetRule,
@@ -113,9 +114,7 @@ def timed_export(url: str, out: Path, *args: str) -> tuple[float, float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--artists", type=int, default=200)
-    parser.add_argument("--tracks", type=int, default=30)
-    parser.add_argument("--comments", type=int, default=50)
+    add_world_arguments(parser)
     parser.add_argument("--interactions", type=int, default=5_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the two databases (their names are printed)")
     parser.add_argument("--reuse", metavar="ARTISTS_DB,GRAPH_DB", help="export the databases a --keep run left")

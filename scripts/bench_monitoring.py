@@ -21,7 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from replicas.process import start_replica_process, stop_replica_process  # noqa: E402
+from replicas.process import stop_replica_process  # noqa: E402
+from scripts.common import add_world_arguments, start_world_replica  # noqa: E402
 from tests.crawl import REPLICA_BUDGETS, crawl_command  # noqa: E402
 
 
@@ -45,15 +46,11 @@ def timed_crawl(label: str, workdir: Path, artists_file: Path, env: dict[str, st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--artists", type=int, default=40)
-    parser.add_argument("--tracks", type=int, default=20)
-    parser.add_argument("--comments", type=int, default=50)
+    add_world_arguments(parser, artists=40, tracks=20)
     opts = parser.parse_args()
     workdir = REPO / "data" / "bench-monitoring"
     workdir.mkdir(parents=True, exist_ok=True)
-    replica, info = start_replica_process(
-        "replicas.soundcloud", "--artists", str(opts.artists), "--tracks", str(opts.tracks),
-        "--comments", str(opts.comments), "--no-datadome", "--no-short-pages")
+    replica, info = start_world_replica(opts)
     try:
         artists_file = workdir / "artists.txt"
         artists_file.write_text("\n".join(info["artists"]) + "\n")

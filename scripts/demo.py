@@ -10,7 +10,6 @@ the third's stream is refused too (toptracks, tracks_complete = false)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 import sys
@@ -20,6 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from replicas.process import start_replica_process, stop_replica_process  # noqa: E402
+from scripts.common import print_crawl_stats  # noqa: E402
 from tests.crawl import run_crawl  # noqa: E402
 
 
@@ -63,8 +63,7 @@ def main() -> int:
             "SELECT c.body, c.timestamp_ms, t.title FROM soundcloud_comments c JOIN soundcloud_tracks t "
             "ON t.id = c.track_id WHERE c.timestamp_ms IS NOT NULL LIMIT 5"):
         print(f"  at {ms // 60000}:{ms // 1000 % 60:02d} in {title!r}: {body!r}")
-    interesting = {k: v for k, v in result.stats.items() if k.startswith("soundscraping/")}
-    print("\nCrawl stats:\n" + json.dumps(interesting, indent=1, sort_keys=True))
+    print_crawl_stats(result.stats)
     return result.returncode
 
 

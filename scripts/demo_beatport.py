@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO))
 
 from replicas.beatport import build_catalogue, labelled_uploads  # noqa: E402
 from replicas.process import start_replica_process, stop_replica_process  # noqa: E402
+from scripts.common import print_crawl_stats  # noqa: E402
 from soundscraping.storage import Database  # noqa: E402
 from soundscraping.timestamps import utc_now  # noqa: E402
 from tests.crawl import run_crawl  # noqa: E402
@@ -70,8 +71,7 @@ def main() -> int:
             print(f"  {title!r}\n      -> {status or 'not searched (DJ set)'}")
     files = conn.execute("SELECT count(*) FROM media_files WHERE owner_table = 'beatport_tracks'").fetchone()[0]
     print(f"\n{files} waveform/artwork images in {out / 'files'}")
-    interesting = {k: v for k, v in result.stats.items() if k.startswith("soundscraping/")}
-    print("\nCrawl stats:\n" + json.dumps(interesting, indent=1, sort_keys=True))
+    print_crawl_stats(result.stats)
     return result.returncode
 
 

@@ -34,14 +34,14 @@ from tests.crawl import count_rows, finish, query, start_crawl, wait_until
 from tests.test_soundcloud_artists_e2e import (
     artist_refs,
     assert_dataset_matches_world,
+    comments_of_other_tracks,
     expected_comments,
     expected_media,
     expected_tracks,
-    held_comments_track,
-    hold_comments,
     last_line,
     row_counts,
     site_env,
+    start_crawl_with_comments_held,
 )
 
 # -- SIGKILL at 5 moments --------------------------------------------------------------
@@ -215,14 +215,11 @@ def test_postgres_restarted_mid_crawl_loses_no_row(tmp_path: Path, private_clust
     connection: the store reconnects, retries (counted) and loses nothing."""
     database_url = private_cluster.url
     world = build_world(WorldConfig(artists=3, tracks_per_artist=4, comments_per_track=20))
-    held_track = held_comments_track(world)
-    others = len(expected_comments(world)) - len(world.comments_of(held_track))
+    others = comments_of_other_tracks(world)
     with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
-        held = hold_comments(replica, held_track)
-        process, log, stats = start_crawl(
-            "soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)}, env=site_env(replica),
-            settings={"DATABASE_URL": database_url, "MEDIA_ENABLED": False, "STORAGE_FLUSH_SECONDS": 0.2})
-        held.wait_arrived()
+        held, process, log, stats = start_crawl_with_comments_held(
+            world, replica, tmp_path,
+            {"DATABASE_URL": database_url, "MEDIA_ENABLED": False, "STORAGE_FLUSH_SECONDS": 0.2})
         wait_until(lambda: count_rows(database_url, "soundcloud_comments") == others,
                    f"the {others} comments of every other track stored while one page is held")
         private_cluster.restart()

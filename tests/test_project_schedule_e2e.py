@@ -41,7 +41,17 @@ from replicas.soundcloud import Quirks, SoundCloudReplica, WorldConfig, build_wo
 from soundscraping.server.runner import Outcome, Runner
 from soundscraping.server.schedules import load
 from tests.crawl import REPLICA_BUDGETS, query
-from tests.test_project_scrapyd_e2e import BIN, LOCAL, REPO, described, free_port, run, scrapyd_env, tail
+from tests.test_project_scrapyd_e2e import (
+    BIN,
+    LOCAL,
+    REPO,
+    described,
+    free_port,
+    run,
+    scrapyd_env,
+    start_with_retries,
+    tail,
+)
 
 PROJECT = "soundscraping"
 SPIDER = "soundcloud_artists"
@@ -159,15 +169,7 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockedScrapyd]
     scratch = tmp / "tmp"
     scratch.mkdir()
     env = clean_env(scratch)
-    errors = []
-    for attempt in range(3):  # a free port can be taken before scrapyd binds it
-        try:
-            server = start_locked_scrapyd(tmp / f"scrapyd-{attempt}", env)
-            break
-        except RuntimeError as exc:
-            errors.append(str(exc))
-    else:
-        pytest.fail("scrapyd did not start:\n\n" + "\n\n".join(errors))
+    server = start_with_retries(start_locked_scrapyd, tmp, env)
     try:
         egg = tmp / f"{PROJECT}.egg"
         build_dir_existed = (REPO / "build").exists()

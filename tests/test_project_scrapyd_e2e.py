@@ -24,10 +24,10 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import pytest
@@ -114,6 +114,21 @@ def scrapyd_env(tmp: Path) -> dict[str, str]:
     return env
 
 
+ServerT = TypeVar("ServerT")
+
+
+def start_with_retries(start: Callable[[Path, dict[str, str]], ServerT], base: Path, env: dict[str, str]) -> ServerT:
+    """``start(base / "scrapyd-N", env)``, up to three attempts: a free port can be
+    taken before scrapyd binds it."""
+    errors = []
+    for attempt in range(3):
+        try:
+            return start(base / f"scrapyd-{attempt}", env)
+        except RuntimeError as exc:
+            errors.append(str(exc))
+    pytest.fail("scrapyd did not start:\n\n" + "\n\n".join(errors))
+
+
 def start_scrapyd(workdir: Path, env: dict[str, str]) -> Scrapyd:
     """One attempt on a free port; returns once daemonstatus.json answers."""
     port = free_port()
@@ -180,16 +195,7 @@ def scrapyd(tmp_path: Path) -> Iterator[Scrapyd]:
     assert (BIN / "scrapyd").exists(), f"no scrapyd executable next to {sys.executable}"
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    env = scrapyd_env(scratch)
-    errors = []
-    for attempt in range(3):  # a free port can be taken before scrapyd binds it
-        try:
-            server = start_scrapyd(tmp_path / f"scrapyd-{attempt}", env)
-            break
-        except RuntimeError as exc:
-            errors.append(str(exc))
-    else:
-        pytest.fail("scrapyd did not start:\n\n" + "\n\n".join(errors))
+    server = start_with_retries(start_scrapyd, tmp_path, scrapyd_env(scratch))
     try:
         yield server
     finally:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from replicas.common import Hold
 from replicas.soundcloud import Quirks, SoundCloudReplica, World, WorldConfig, build_world
 from soundscraping.media.paths import media_path
 from soundscraping.sites.soundcloud.parsers import banner_url, image_variant
@@ -193,14 +195,11 @@ def test_killed_crawl_resumes_to_the_same_rows(tmp_path: Path, pg_url: str, pg_a
 
             # The kill lands at a known point: one comments page is held while
             # the rows of every other page are stored.
-            held_track = held_comments_track(world)
-            others = len(expected_comments(world)) - len(world.comments_of(held_track))
-            held = hold_comments(replica, held_track)
+            others = comments_of_other_tracks(world)
             settings = {**common, "DATABASE_URL": pg_url, "JOBDIR": tmp_path / "job"}
-            process, _log, _stats = start_crawl("soundcloud_artists", tmp_path, args=args, env=site_env(replica),
-                                              settings=settings, run="killed")
+            _held, process, _log, _stats = start_crawl_with_comments_held(world, replica, tmp_path, settings,
+                                                                          run="killed")
             units = len(args["artists"].split(","))  # every artist, the missing one too
-            held.wait_arrived()
             wait_until(lambda: count_rows(pg_url, "soundcloud_comments") == others
                        and count_rows(pg_url, "crawl_units") == units - 1,
                        "the other pages stored and every other artist finished")
@@ -250,8 +249,24 @@ def held_comments_track(world: World) -> int:
     return next(t["id"] for t in reversed(world.tracks_of(world.artist_ids[-1])) if world.comments_of(t["id"]))
 
 
-def hold_comments(replica: SoundCloudReplica, track_id: int) -> Any:
+def hold_comments(replica: SoundCloudReplica, track_id: int) -> Hold:
     return replica.holds.hold(lambda request: request.path == f"/tracks/{track_id}/comments")
+
+
+def comments_of_other_tracks(world: World) -> int:
+    """How many comments reach the database while the held track's page is held."""
+    return len(expected_comments(world)) - len(world.comments_of(held_comments_track(world)))
+
+
+def start_crawl_with_comments_held(world: World, replica: SoundCloudReplica, workdir: Path, settings: dict[str, Any],
+                                   run: str = "crawl") -> tuple[Hold, subprocess.Popen[bytes], Path, Path]:
+    """``start_crawl`` of soundcloud_artists over every artist of ``world``, returned once the
+    replica holds the held track's first comments page: (hold, process, log file, stats file)."""
+    held = hold_comments(replica, held_comments_track(world))
+    process, log, stats = start_crawl("soundcloud_artists", workdir, args={"artists": artist_refs(world, replica)},
+                                      env=site_env(replica), settings=settings, run=run)
+    held.wait_arrived()
+    return held, process, log, stats
 
 
 def cut_database(dbname: str) -> None:
@@ -274,14 +289,11 @@ def test_rows_reach_the_database_within_seconds_on_a_slow_crawl(tmp_path: Path) 
     database anyway, written by the time trigger, long before the end."""
     world = build_world(WorldConfig(artists=3, tracks_per_artist=3, comments_per_track=5))
     database_url = f"sqlite:///{tmp_path}/slow.sqlite3"
-    held_track = held_comments_track(world)
-    others = len(expected_comments(world)) - len(world.comments_of(held_track))
+    others = comments_of_other_tracks(world)
     with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
-        held = hold_comments(replica, held_track)
-        process, log, stats = start_crawl(
-            "soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)}, env=site_env(replica),
-            settings={"DATABASE_URL": database_url, "MEDIA_ENABLED": False, "STORAGE_FLUSH_SECONDS": 1})
-        held.wait_arrived()
+        held, process, log, stats = start_crawl_with_comments_held(
+            world, replica, tmp_path,
+            {"DATABASE_URL": database_url, "MEDIA_ENABLED": False, "STORAGE_FLUSH_SECONDS": 1})
         wait_until(lambda: count_rows(database_url, "soundcloud_comments") == others,
                    "every row but the held page's stored while the crawl goes on")
         # The held track's row waits for its comments (a stored track row says its comments are in).
@@ -306,13 +318,11 @@ def test_database_lost_mid_crawl_fails_loudly_and_keeps_unsaved_rows(tmp_path: P
     held_ids = {c["id"] for c in world.comments_of(held_track)}
     others = len(expected_comments(world)) - len(held_ids)
     with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
-        held = hold_comments(replica, held_track)
-        process, log, stats = start_crawl(
-            "soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)}, env=site_env(replica),
-            settings={"DATABASE_URL": pg_url, "MEDIA_ENABLED": False, "STORAGE_BATCH_SIZE": 100_000,
-                      "STORAGE_FLUSH_SECONDS": 0.2, "STORAGE_RETRY_TIMES": 2, "STORAGE_UNSAVED_DIR": unsaved_dir})
+        held, process, log, stats = start_crawl_with_comments_held(
+            world, replica, tmp_path,
+            {"DATABASE_URL": pg_url, "MEDIA_ENABLED": False, "STORAGE_BATCH_SIZE": 100_000,
+             "STORAGE_FLUSH_SECONDS": 0.2, "STORAGE_RETRY_TIMES": 2, "STORAGE_UNSAVED_DIR": unsaved_dir})
         try:
-            held.wait_arrived()
             # Everything but the held track's comments, its row and its artist's
             # finished marker (another artist's marker may trail its rows by a flush).
             refs = artist_refs(world, replica).split(",")  # a missing artist is a finished unit too
@@ -355,13 +365,11 @@ def test_failed_final_flush_fails_the_crawl(tmp_path: Path, pg_url: str) -> None
     dbname = pg_url.rsplit("/", 1)[1]
     unsaved_dir = tmp_path / "unsaved"
     with SoundCloudReplica(world, Quirks(datadome=False)) as replica:
-        held = hold_comments(replica, held_comments_track(world))
-        process, log, stats = start_crawl(
-            "soundcloud_artists", tmp_path, args={"artists": artist_refs(world, replica)}, env=site_env(replica),
-            settings={"DATABASE_URL": pg_url, "MEDIA_ENABLED": False, "STORAGE_FLUSH_SECONDS": 0,
-                      "STORAGE_RETRY_TIMES": 1, "STORAGE_UNSAVED_DIR": unsaved_dir})
+        held, process, log, stats = start_crawl_with_comments_held(
+            world, replica, tmp_path,
+            {"DATABASE_URL": pg_url, "MEDIA_ENABLED": False, "STORAGE_FLUSH_SECONDS": 0,
+             "STORAGE_RETRY_TIMES": 1, "STORAGE_UNSAVED_DIR": unsaved_dir})
         try:
-            held.wait_arrived()
             cut_database(dbname)
             held.release()
             result = finish(process, log, stats, timeout=120)

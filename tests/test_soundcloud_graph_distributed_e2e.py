@@ -14,18 +14,31 @@ from typing import Any
 from replicas.soundcloud import GraphWorld, GraphWorldConfig, Quirks, SoundCloudReplica
 from tests.crawl import REPO, count_rows, finish, query, start_crawl, wait_until
 from tests.distributed import RedisJob, private_redis, run_workers
-from tests.test_soundcloud_graph_e2e import _LIST_PATH, FAST, expected_edges, site_env, stored_edges
+from tests.test_soundcloud_graph_e2e import (
+    _LIST_PATH,
+    FAST,
+    expected_edges,
+    nth_account_first_list,
+    site_env,
+    stored_edges,
+)
 
 WORLD = GraphWorldConfig(accounts=40, population=500, likes_per_account=30, reposts_per_account=15,
                          followings_per_account=20, comments_per_account=8)
 MIN_FOLLOWERS = 500  # about half of the 40 accounts with lists are smaller
+PER_KIND_LIMIT = 30
+
+
+def crawl_args(seeds: list[str], max_accounts: int) -> dict[str, str]:
+    return {"seeds": ",".join(seeds), "max_accounts": str(max_accounts), "min_followers": str(MIN_FOLLOWERS),
+            "per_kind_limit": str(PER_KIND_LIMIT)}
 
 
 def visits(database_url: str) -> list[tuple[int, int, int | None]]:
     return query(database_url, "SELECT user_id, position, followers_count FROM soundcloud_graph_visits")
 
 
-def check_graph(world: GraphWorld, pg_url: str, seeds: set[int], max_accounts: int, per_kind_limit: int) -> set[int]:
+def check_graph(world: GraphWorld, pg_url: str, seeds: set[int], max_accounts: int) -> set[int]:
     rows = visits(pg_url)
     visited = {user_id for user_id, _, _ in rows}
     assert len(rows) == max_accounts == len(visited), "exactly max_accounts visits, none twice"
@@ -35,15 +48,14 @@ def check_graph(world: GraphWorld, pg_url: str, seeds: set[int], max_accounts: i
     assert not small, f"accounts under min_followers visited: {small}"
     edges = stored_edges(pg_url)
     assert len(edges) == len(set(edges)), "every edge stored once"
-    assert set(edges) == expected_edges(world, visited, per_kind_limit), "every edge of every visited account"
+    assert set(edges) == expected_edges(world, visited, PER_KIND_LIMIT), "every edge of every visited account"
     return visited
 
 
 def test_three_workers_share_one_frontier(tmp_path: Path, pg_url: str, redis_job: RedisJob) -> None:
     world = GraphWorld(WORLD)
     seeds = world.seeds(2)
-    args = {"seeds": ",".join(seeds), "max_accounts": "12", "min_followers": str(MIN_FOLLOWERS),
-            "per_kind_limit": "30"}
+    args = crawl_args(seeds, 12)
     settings = {**FAST, **redis_job.settings, "DATABASE_URL": pg_url, "GRAPH_CONCURRENT_ACCOUNTS": 2,
                 "STORAGE_FLUSH_SECONDS": 0.5}
     with SoundCloudReplica(world, Quirks(latency_ms=20)) as replica:
@@ -54,7 +66,7 @@ def test_three_workers_share_one_frontier(tmp_path: Path, pg_url: str, redis_job
     per_worker = [r.stat("soundscraping/graph/accounts_visited") for r in results]
     assert sum(per_worker) == 12, per_worker
     assert sum(1 for n in per_worker if n) >= 2, f"the work was shared: {per_worker}"
-    check_graph(world, pg_url, {world.user_id_by_permalink(p) for p in seeds}, 12, 30)
+    check_graph(world, pg_url, {world.user_id_by_permalink(p) for p in seeds}, 12)
     assert redis_job.client.scard(redis_job.key("soundcloud_graph", "done")) == 12
     assert redis_job.client.scard(redis_job.key("soundcloud_graph", "passed")) > 0, "the size rule was exercised"
     assert redis_job.client.zcard(redis_job.key("soundcloud_graph", "leases")) == 0
@@ -69,8 +81,7 @@ def test_three_workers_share_one_frontier(tmp_path: Path, pg_url: str, redis_job
 def test_a_killed_worker_s_account_is_finished_by_another(tmp_path: Path, pg_url: str, redis_job: RedisJob) -> None:
     world = GraphWorld(WORLD)
     seeds = world.seeds(1)
-    args = {"seeds": ",".join(seeds), "max_accounts": "8", "min_followers": str(MIN_FOLLOWERS),
-            "per_kind_limit": "30"}
+    args = crawl_args(seeds, 8)
     # One account at a time; a lease of 2 s (renewed every 0.67 s while alive).
     settings = {**FAST, **redis_job.settings, "DATABASE_URL": pg_url, "GRAPH_CONCURRENT_ACCOUNTS": 1,
                 "DISTRIBUTED_LEASE_SECONDS": 2, "DISTRIBUTED_POLL_SECONDS": 0.2, "STORAGE_FLUSH_SECONDS": 0.2}
@@ -110,23 +121,14 @@ def test_a_killed_worker_s_account_is_finished_by_another(tmp_path: Path, pg_url
         assert result.returncode == 0, result.log[-3000:]
     assert sum(r.stat("soundscraping/distributed/reclaimed_accounts") for r in results) == 1
     assert sum(r.stat("soundscraping/distributed/expired_leases_requeued") for r in results) == 1
-    visited = check_graph(world, pg_url, {world.user_id_by_permalink(p) for p in seeds}, 8, 30)
+    visited = check_graph(world, pg_url, {world.user_id_by_permalink(p) for p in seeds}, 8)
     assert account in visited, "the killed worker's account was finished by another"
 
 
 def test_a_worker_that_loses_redis_stops_with_one_line_and_exit_1(tmp_path: Path, pg_url: str) -> None:
     world = GraphWorld(WORLD)
     with private_redis(tmp_path) as url, SoundCloudReplica(world, Quirks()) as replica:
-        accounts: list[str] = []
-
-        def second_account(request: Any) -> bool:
-            found = _LIST_PATH.fullmatch(request.path)
-            if found is None or found["id"] in accounts:
-                return False
-            accounts.append(found["id"])
-            return len(accounts) == 2
-
-        held = replica.holds.hold(second_account)
+        held = replica.holds.hold(nth_account_first_list(2))
         settings = {**FAST, "REDIS_URL": url, "DATABASE_URL": pg_url, "GRAPH_CONCURRENT_ACCOUNTS": 1,
                     "STORAGE_FLUSH_SECONDS": 0.2}
         worker = start_crawl("soundcloud_graph", tmp_path, env=site_env(replica), settings=settings,

@@ -33,7 +33,6 @@ import threading
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -42,9 +41,9 @@ from aiohttp import web
 from replicas.beatport.world import Catalogue, Track
 from replicas.common import Holds, Signer
 from replicas.common import Stats as _Stats
-from replicas.runner import AppThread
+from replicas.runner import AppThread, StartStop
 from replicas.soundcloud.media import jpeg_bytes, png_bytes
-from replicas.tls import TestCA, TLSGate
+from replicas.tls import https_gate
 
 __all__ = ["BeatportReplica", "Quirks", "Stats"]
 
@@ -205,7 +204,7 @@ def _class(build: str, name: str) -> str:
     return f"{name}-sc-{digest[:8]}-{int(digest[8], 16) % 9} {digest[9:15]}"
 
 
-class BeatportReplica:
+class BeatportReplica(StartStop):
     """www (pages) and media (images) on 127.0.0.1, serving ``catalogue``."""
 
     def __init__(self, catalogue: Catalogue, quirks: Quirks | None = None, host: str = "127.0.0.1",
@@ -227,16 +226,13 @@ class BeatportReplica:
         # Requests a test holds until it has caused its fault (replicas/common.py).
         self.holds = Holds()
         self.apps = {"www": self._www_app(), "media": self._media_app(), "samples": self._samples_app()}
-        self.ca: TestCA | None = TestCA() if self.quirks.https else None
-        self.tls: TLSGate | None = TLSGate(self.ca, self.stats) if self.ca is not None else None
+        self.ca, self.tls = https_gate(self.quirks.https, self.stats)
         self._thread = AppThread(self.apps, host=host, ports=ports,
                                  tls={"www": self.tls} if self.tls is not None else None)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> dict[str, str]:
-        urls = self._thread.start()
-        assert isinstance(urls, dict)
-        self.urls = dict(urls)
+        self.urls = self._thread.start_named()
         self.catalogue.bind(self.urls["media"], self.urls["samples"])
         return dict(self.urls)
 
@@ -252,14 +248,6 @@ class BeatportReplica:
     @property
     def url(self) -> str:
         return self.urls["www"]
-
-    def __enter__(self) -> BeatportReplica:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
     def track_url(self, track: Track) -> str:
         return f"{self.url}/track/{track.slug}/{track.id}"

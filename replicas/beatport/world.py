@@ -25,7 +25,7 @@ import unicodedata
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["API", "GENRES", "KEYS", "REAL_MEDIA", "Catalogue", "CatalogueConfig", "Track", "build_catalogue",
            "search_tokens", "slugify"]
@@ -261,7 +261,9 @@ def search_tokens(text: str) -> list[str]:
 
 
 @dataclass
-class Artist:
+class Named:
+    """What the catalogue holds of an artist and of a label alike."""
+
     id: int
     name: str
     slug: str
@@ -269,13 +271,15 @@ class Artist:
     image_uuid: str
 
 
-@dataclass
-class Label:
-    id: int
-    name: str
-    slug: str
-    image_id: int
-    image_uuid: str
+class Artist(Named):
+    pass
+
+
+class Label(Named):
+    pass
+
+
+NamedT = TypeVar("NamedT", bound=Named)
 
 
 @dataclass
@@ -541,19 +545,19 @@ class _Builder:
                 self.used_ids.add((kind, value))  # type: ignore[arg-type]
                 return value
 
+    def _named(self, kind: type[NamedT], key: str, known: dict[str, NamedT], max_id: int, name: str) -> NamedT:
+        """The artist or label called ``name``, made (ids, image) the first time it is named."""
+        if name not in known:
+            known[name] = kind(
+                self._id(key, 1000, max_id, name), name, slugify(name),
+                self._id("image", 10_000_000, 46_000_000, key, name), _uuid(self.config.seed, key, name))
+        return known[name]
+
     def artist(self, name: str) -> Artist:
-        if name not in self.cat.artists:
-            self.cat.artists[name] = Artist(
-                self._id("artist", 1000, 1_500_000, name), name, slugify(name),
-                self._id("image", 10_000_000, 46_000_000, "artist", name), _uuid(self.config.seed, "artist", name))
-        return self.cat.artists[name]
+        return self._named(Artist, "artist", self.cat.artists, 1_500_000, name)
 
     def label(self, name: str) -> Label:
-        if name not in self.cat.labels:
-            self.cat.labels[name] = Label(
-                self._id("label", 1000, 130_000, name), name, slugify(name),
-                self._id("image", 10_000_000, 46_000_000, "label", name), _uuid(self.config.seed, "label", name))
-        return self.cat.labels[name]
+        return self._named(Label, "label", self.cat.labels, 130_000, name)
 
     def release(self, name: str, label: str, rng: random.Random, *, placeholder: bool = False) -> Release:
         lab = self.label(label)

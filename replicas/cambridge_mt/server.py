@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import PurePosixPath
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -33,7 +32,7 @@ from replicas.cambridge_mt.library import render_library
 from replicas.cambridge_mt.mybb import render_forum, render_index, render_thread
 from replicas.cambridge_mt.world import Forum, Library, build_forum, load_library
 from replicas.common import Holds
-from replicas.runner import AppThread
+from replicas.runner import AppThread, StartStop
 
 __all__ = ["APPS", "CambridgeReplica", "Quirks", "Stats"]
 
@@ -93,7 +92,7 @@ class Served:
     disposition: str | None = None
 
 
-class CambridgeReplica:
+class CambridgeReplica(StartStop):
     """The Cambridge-MT hosts for ``library`` (default: the real 616 songs)
     and ``forum`` (default: ``build_forum(library)``)."""
 
@@ -121,9 +120,7 @@ class CambridgeReplica:
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> dict[str, str]:
-        urls = self._thread.start()
-        assert isinstance(urls, dict)
-        self.urls = dict(urls)
+        self.urls = self._thread.start_named()
         self.library.bind(self.urls)
         self.forum.bind(self.urls["forum"])
         self._register_files()
@@ -133,14 +130,6 @@ class CambridgeReplica:
     def stop(self) -> None:
         self.holds.release_all()
         self._thread.stop()
-
-    def __enter__(self) -> CambridgeReplica:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
     # -- what tests need -------------------------------------------------------------
     @property
@@ -281,14 +270,17 @@ class CambridgeReplica:
             app.router.add_get("/index.php", self._index)
             app.router.add_get("/", self._index)
             app.router.add_get("/robots.txt", self._robots)
-            app.router.add_route("HEAD", "/attachment.php", self._file_handler(name))
-            app.router.add_route("GET", "/attachment.php", self._file_handler(name))
+            self._add_file_routes(app, name, "/attachment.php")
             app.middlewares.append(self._forum_guard)
             app.middlewares.append(self.holds.middleware)
         if name != "forum":
-            app.router.add_route("HEAD", "/{path:.*}", self._file_handler(name))
-            app.router.add_route("GET", "/{path:.*}", self._file_handler(name))
+            self._add_file_routes(app, name, "/{path:.*}")
         return app
+
+    def _add_file_routes(self, app: web.Application, name: str, path: str) -> None:
+        """HEAD then GET of ``path`` served from app ``name``'s files."""
+        for method in ("HEAD", "GET"):
+            app.router.add_route(method, path, self._file_handler(name))
 
     async def _robots(self, request: web.Request) -> web.Response:
         return web.Response(text="User-agent: *\nDisallow:\n")

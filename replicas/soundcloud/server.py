@@ -18,13 +18,12 @@ import secrets
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from types import TracebackType
 
 from aiohttp import web
 
 from replicas.common import Holds, Signer
 from replicas.common import Stats as _Stats
-from replicas.runner import AppThread
+from replicas.runner import AppThread, StartStop
 from replicas.soundcloud.api import ApiHost
 from replicas.soundcloud.assets import AssetsHost
 from replicas.soundcloud.datadome import DataDome
@@ -41,7 +40,7 @@ from replicas.soundcloud.world import (
     iso,
     iso_ms,
 )
-from replicas.tls import TestCA, TLSGate
+from replicas.tls import https_gate
 
 __all__ = ["Quirks", "SoundCloudReplica", "Stats"]
 
@@ -123,7 +122,7 @@ _HTML_HEADERS = {
 }
 
 
-class SoundCloudReplica(ApiHost, WebHost, AssetsHost, ImagesHost, DataDome):
+class SoundCloudReplica(ApiHost, WebHost, AssetsHost, ImagesHost, DataDome, StartStop):
     """The four SoundCloud hosts on 127.0.0.1, serving ``world``.
 
     ``world`` may be a ``World`` (artists, tracks, comments), a ``GraphWorld``
@@ -169,17 +168,14 @@ class SoundCloudReplica(ApiHost, WebHost, AssetsHost, ImagesHost, DataDome):
         self._stream: dict[int, list[tuple[int, str, int]]] = {}
         self.apps = {"web": self._web_app(), "api": self._api_app(),
                      "assets": self._assets_app(), "images": self._images_app()}
-        self.ca: TestCA | None = TestCA() if self.quirks.https else None
-        self.tls: TLSGate | None = TLSGate(self.ca, self.stats) if self.ca is not None else None
+        self.ca, self.tls = https_gate(self.quirks.https, self.stats)
         self._thread = AppThread(self.apps, host=host, ports=ports,
                                  tls={"api": self.tls} if self.tls is not None else None)
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> dict[str, str]:
         """Start the four servers; returns {"web","api","assets","images"} base URLs."""
-        urls = self._thread.start()
-        assert isinstance(urls, dict)
-        self.urls = dict(urls)
+        self.urls = self._thread.start_named()
         self.world.bind(self.urls)
         if self.graph is not None:
             self.graph.bind(self.urls)
@@ -194,14 +190,6 @@ class SoundCloudReplica(ApiHost, WebHost, AssetsHost, ImagesHost, DataDome):
     def ca_file(self) -> str | None:
         """The test CA api-v2's certificate is signed with (HTTPS mode)."""
         return str(self.ca.ca_file) if self.ca is not None else None
-
-    def __enter__(self) -> SoundCloudReplica:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
     def _prepare(self) -> None:
         """Per-bind precomputation so requests never scan the whole world."""

@@ -345,22 +345,21 @@ class World:
 
     def user(self, user_id: int) -> dict[str, Any] | None:
         """Full user dict (as ``/users/{id}``) or None."""
-        d = self._full_users.get(user_id)
-        if d is None:
-            rec = self._u.get(user_id)
-            if rec is None:
-                return None
-            d = self._full_users[user_id] = self._render_user(rec, full=True)
-        return d
+        return self._rendered_user(user_id, full=True)
 
     def mini_user(self, user_id: int) -> dict[str, Any] | None:
         """Mini user dict (as embedded in tracks and comments) or None."""
-        d = self._mini_users.get(user_id)
+        return self._rendered_user(user_id, full=False)
+
+    def _rendered_user(self, user_id: int, *, full: bool) -> dict[str, Any] | None:
+        """The user dict, rendered once per id and kind (full or mini)."""
+        rendered = self._full_users if full else self._mini_users
+        d = rendered.get(user_id)
         if d is None:
             rec = self._u.get(user_id)
             if rec is None:
                 return None
-            d = self._mini_users[user_id] = self._render_user(rec, full=False)
+            d = rendered[user_id] = self._render_user(rec, full=full)
         return d
 
     def mini_user_json(self, user_id: int) -> str:
