@@ -73,9 +73,8 @@ crawl: install-crawler chromium
 test: install chromium services
 	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15
 
-# On both cores, as `make test` does: a serial run had grown to ~30 s.
 test-fast: install
-	$(PY) -m pytest -q -m unit -n 2 --dist loadgroup
+	$(PY) -m pytest -q -m unit
 
 demo: install chromium
 	$(PY) scripts/demo.py

@@ -39,6 +39,7 @@ EXPORT = names(PROJECT["optional-dependencies"]["export"])
 DEV = names(PROJECT["optional-dependencies"]["dev"])
 
 
+@cache  # parsed once for the tests that read it (callers only read the result)
 def imported_modules(folder: str) -> dict[str, set[str]]:
     """Top-level third-party modules imported by the .py files under ``folder``
     (lazy imports inside functions included) -> the files that import them."""
