@@ -73,8 +73,9 @@ crawl: install-crawler chromium
 test: install chromium services
 	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=15
 
+# Only the unit files are collected: collecting the e2e files imports their stacks (~5 s).
 test-fast: install
-	$(PY) -m pytest -q -m unit
+	$(PY) -m pytest -q -m unit $(wildcard tests/test_*_unit.py)
 
 demo: install chromium
 	$(PY) scripts/demo.py
