@@ -222,6 +222,10 @@ def test_a_distributed_worker_with_nothing_due_passes_one_that_worked_for_nothin
     # Its units (forum lists) listed only threads done before: nothing was due.
     listed_done = run_item_count({"soundscraping/units/finished": 3, "soundscraping/units/skipped": 40}, **redis)
     assert not listed_done.monitors_failed_results
+    # Its units (forum lists) offered their threads, which the other workers read.
+    listed = run_item_count({"soundscraping/units/finished": 2, "soundscraping/distributed/units_offered": 9},
+                            **redis)
+    assert not listed.monitors_failed_results
     assert run_item_count({}).monitors_failed_results  # alone, a crawl of nothing still fails
 
 

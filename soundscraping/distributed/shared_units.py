@@ -37,6 +37,9 @@ from soundscraping.distributed.leases import LeaseKeeper
 from soundscraping.distributed.workqueue import WorkQueue
 from soundscraping.units import UnitTracker
 
+# Units a worker found while crawling and offered to the job (a forum list's threads).
+OFFERED = "soundscraping/distributed/units_offered"
+
 # How a spider starts a claimed unit: (unit, payload or None, redo) -> requests.
 RequestsFor = Callable[[str, Any, bool], Iterable[Request]]
 
@@ -65,12 +68,16 @@ class SharedUnits:
     # -- offering ------------------------------------------------------------------
 
     def offer(self, units: Sequence[str], payloads: Sequence[Any] | None = None, score: float = 0.0,
-              ranked: bool = False) -> bool:
+              ranked: bool = False, found: bool = True) -> bool:
         """Queue ``units`` (with ``ranked``, in the order given, first best;
         else all at ``score``); payloads, when given, are kept once per unit
-        (the first offer's).  False when Redis is lost (already reported)."""
+        (the first offer's).  ``found``: units this worker's crawl found
+        (counted: OFFERED), not the job's start list.  False when Redis is
+        lost (already reported)."""
         if not units:
             return True
+        if found:
+            self.crawler.stats.inc_value(OFFERED, len(units))
         try:
             if payloads is not None:
                 with self.queue.redis.pipeline(transaction=False) as pipe:
@@ -86,7 +93,7 @@ class SharedUnits:
 
     async def start(self, units: Sequence[str] = (), payloads: Sequence[Any] | None = None) -> list[Request]:
         """Offer the units this worker knows of, in order, then claim."""
-        if not await asyncio.to_thread(self.offer, list(units), payloads, 0.0, True):
+        if not await asyncio.to_thread(self.offer, list(units), payloads, 0.0, True, False):
             return []
         self.leases.start()
         self.started = True

@@ -17,6 +17,7 @@ from scrapy.utils.misc import load_object
 from spidermon import Monitor, MonitorSuite, monitors
 
 from soundscraping import distributed, outcome
+from soundscraping.distributed.shared_units import OFFERED
 from soundscraping.monitoring.actions import CloseQuietCrawl, RecordOutcome, WriteReports
 from soundscraping.monitoring.coverage import field_coverage
 from soundscraping.watchdog import Watchdog
@@ -63,12 +64,14 @@ class ItemCountMonitor(SoundscrapingMonitor):
             # yields nothing still fails this).
             self.skipTest("every unit was done before this run")
         if items == 0 and distributed.enabled(self.settings) and (
-                self.stat("soundscraping/units/skipped") or not self.stat("soundscraping/units/finished")):
+                not self.stat("soundscraping/units/finished") or self.stat("soundscraping/units/skipped")
+                or self.stat(OFFERED)):
             # A worker of a distributed job that claimed nothing (more workers
-            # than units left), or whose units only listed units it found done
-            # (a forum list read again in a re-crawl): the job's rows are the
-            # other workers' or were stored before.
-            self.skipTest("this worker of a distributed job had nothing due")
+            # than units left), or whose units only listed others (a forum
+            # list: its threads offered to the job, or found done in a
+            # re-crawl): the job's rows are the other workers' or were stored
+            # before.  Units worked on that list nothing and store nothing fail.
+            self.skipTest("this worker of a distributed job had no rows of its own to store")
         self.assertGreaterEqual(items, minimum,
                                 f"item_scraped_count {items} < {minimum} (MONITOR_MIN_ITEMS[{spider!r}])")
 
