@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import queue
 import re
 import secrets
@@ -50,7 +49,10 @@ from tests.test_project_scrapyd_e2e import (
     run,
     scrapyd_env,
     start_with_retries,
+    stop_process_group,
     tail,
+    wait_until_answering,
+    write_scrapyd_conf,
 )
 
 PROJECT = "soundscraping"
@@ -108,22 +110,8 @@ class LockedScrapyd:
 
 def start_locked_scrapyd(workdir: Path, env: dict[str, str]) -> LockedScrapyd:
     port = free_port()
-    dirs = {name: workdir / name for name in ("eggs", "logs", "dbs")}
-    for d in dirs.values():
-        d.mkdir(parents=True, exist_ok=True)
     # max_proc 2: were the scheduler to start a run while the last one is running, both would run.
-    (workdir / "scrapyd.conf").write_text(textwrap.dedent(f"""\
-        [scrapyd]
-        bind_address  = 127.0.0.1
-        http_port     = {port}
-        eggs_dir      = {dirs["eggs"]}
-        logs_dir      = {dirs["logs"]}
-        dbs_dir       = {dirs["dbs"]}
-        items_dir     =
-        jobs_dir      =
-        max_proc      = 2
-        poll_interval = 0.2
-        """))
+    write_scrapyd_conf(workdir, port, max_proc=2, items=False)
     password = secrets.token_urlsafe(16)
     output = workdir / "scrapyd.out"
     with output.open("wb") as out:
@@ -132,34 +120,9 @@ def start_locked_scrapyd(workdir: Path, env: dict[str, str]) -> LockedScrapyd:
                                    env={**env, "SCRAPYD_USERNAME": USERNAME, "SCRAPYD_PASSWORD": password},
                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = LockedScrapyd(f"http://127.0.0.1:{port}/", port, password, workdir, output, env, process)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if http(server.url + "daemonstatus.json", auth=server.auth)[0] == 200:
-                return server
-        except (urllib.error.URLError, OSError, ValueError):
-            pass
-        time.sleep(0.1)
-    stop(process)
-    raise RuntimeError(f"scrapyd did not answer on port {port}\n--- scrapyd output ---\n{tail(output)}")
-
-
-def stop(process: subprocess.Popen[Any]) -> None:
-    """SIGTERM to the process group (scrapyd and its crawls), then SIGKILL."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(10)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # no crawl outlives scrapyd
-    except ProcessLookupError:
-        pass
+    wait_until_answering(process, port, output,
+                         lambda: http(server.url + "daemonstatus.json", auth=server.auth)[0] == 200)
+    return server
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +153,7 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockedScrapyd]
             f"authenticated scrapyd-deploy failed\n{described(deployed)}\n--- scrapyd ---\n{tail(server.output)}"
         yield server
     finally:
-        stop(server.process)
+        stop_process_group(server.process)
 
 
 def test_scrapyd_refuses_every_unauthenticated_call(scrapyd: LockedScrapyd) -> None:

@@ -129,25 +129,48 @@ def start_with_retries(start: Callable[[Path, dict[str, str]], ServerT], base: P
     pytest.fail("scrapyd did not start:\n\n" + "\n\n".join(errors))
 
 
+def write_scrapyd_conf(workdir: Path, port: int, *, max_proc: int, items: bool) -> dict[str, Path]:
+    """``workdir/scrapyd.conf`` (Scrapyd reads it from its working directory, the
+    job runner too) and the folders it names (items only with ``items``)."""
+    dirs = {name: workdir / name for name in ("eggs", "logs", "dbs", *(("items",) if items else ()))}
+    for d in dirs.values():
+        d.mkdir(parents=True, exist_ok=True)
+    (workdir / "scrapyd.conf").write_text(textwrap.dedent(f"""\
+        [scrapyd]
+        bind_address  = 127.0.0.1
+        http_port     = {port}
+        eggs_dir      = {dirs["eggs"]}
+        logs_dir      = {dirs["logs"]}
+        items_dir     = {dirs.get("items", "")}
+        dbs_dir       = {dirs["dbs"]}
+        jobs_dir      =
+        max_proc      = {max_proc}
+        poll_interval = 0.2
+        """))
+    return dirs
+
+
+def wait_until_answering(process: subprocess.Popen[Any], port: int, output: Path, answers: Callable[[], bool]) -> None:
+    """Returns once ``answers()`` (daemonstatus.json); else, after 30 s or
+    once scrapyd exits, stops it and raises RuntimeError (start_with_retries
+    tries again)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if answers():
+                return
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    stop_process_group(process)
+    raise RuntimeError(f"scrapyd did not answer daemonstatus.json on port {port} "
+                       f"(exit code {process.returncode})\n--- scrapyd output ---\n{tail(output)}")
+
+
 def start_scrapyd(workdir: Path, env: dict[str, str]) -> Scrapyd:
     """One attempt on a free port; returns once daemonstatus.json answers."""
     port = free_port()
-    dirs = {name: workdir / name for name in ("eggs", "logs", "items", "dbs")}
-    for d in dirs.values():
-        d.mkdir(parents=True, exist_ok=True)
-    # Scrapyd reads scrapyd.conf from its working directory (the job runner too).
-    (workdir / "scrapyd.conf").write_text(textwrap.dedent(f"""\
-        [scrapyd]
-        bind_address = 127.0.0.1
-        http_port    = {port}
-        eggs_dir     = {dirs["eggs"]}
-        logs_dir     = {dirs["logs"]}
-        items_dir    = {dirs["items"]}
-        dbs_dir      = {dirs["dbs"]}
-        jobs_dir     =
-        max_proc     = 1
-        poll_interval = 0.2
-        """))
+    dirs = write_scrapyd_conf(workdir, port, max_proc=1, items=True)
     output = workdir / "scrapyd.out"
     with output.open("wb") as out:
         # Own session: teardown can stop scrapyd and any crawl it spawned by group id.
@@ -155,39 +178,33 @@ def start_scrapyd(workdir: Path, env: dict[str, str]) -> Scrapyd:
                                    stderr=subprocess.STDOUT, start_new_session=True)
     server = Scrapyd(f"http://127.0.0.1:{port}/", workdir, dirs["eggs"], dirs["logs"], dirs["items"], output, env,
                      process)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with LOCAL.open(server.url + "daemonstatus.json", timeout=2) as response:
-                if json.loads(response.read()).get("status") == "ok":
-                    return server
-        except (urllib.error.URLError, OSError, ValueError):
-            pass
-        time.sleep(0.1)
-    stop_scrapyd(server)
-    raise RuntimeError(f"scrapyd did not answer daemonstatus.json on port {port} "
-                       f"(exit code {process.returncode})\n--- scrapyd output ---\n{tail(output)}")
+
+    def answers() -> bool:
+        with LOCAL.open(server.url + "daemonstatus.json", timeout=2) as response:
+            return json.loads(response.read()).get("status") == "ok"
+
+    wait_until_answering(process, port, output, answers)
+    return server
 
 
-def stop_scrapyd(server: Scrapyd) -> None:
-    """SIGTERM to scrapyd's process group (scrapyd and its crawls), then SIGKILL."""
-    pgid = server.process.pid  # session leader: pgid == pid
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+def stop_process_group(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM to scrapyd's process group (scrapyd and its crawls), then
+    SIGKILL; no crawl it spawned outlives it."""
+    pgid = process.pid  # session leader: pgid == pid
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(pgid, sig)
         except ProcessLookupError:
-            break
+            return
         try:
-            server.process.wait(wait)
+            process.wait(10)
+            break
         except subprocess.TimeoutExpired:
             continue
-        if sig == signal.SIGTERM:
-            # scrapyd is gone; make sure no crawl it spawned outlives it.
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        break
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 @pytest.fixture
@@ -199,7 +216,7 @@ def scrapyd(tmp_path: Path) -> Iterator[Scrapyd]:
     try:
         yield server
     finally:
-        stop_scrapyd(server)
+        stop_process_group(server.process)
 
 
 @pytest.fixture

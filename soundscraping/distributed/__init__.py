@@ -29,10 +29,13 @@ from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["REDIS_UNAVAILABLE", "RedisError", "client", "enabled", "job_key", "lost_redis", "worker_id"]
+__all__ = ["REDIS_UNAVAILABLE", "UNITS_OFFERED", "RedisError", "client", "enabled", "job_key", "lost_redis",
+           "worker_id"]
 
 # The finish reason (exit 1, soundscraping.outcome) of a worker that lost Redis.
 REDIS_UNAVAILABLE = "redis_unavailable"
+# Units a worker found while crawling and offered to the job (a forum list's threads).
+UNITS_OFFERED = "soundscraping/distributed/units_offered"
 
 
 def enabled(settings: BaseSettings) -> bool:

@@ -37,9 +37,6 @@ from soundscraping.distributed.leases import LeaseKeeper
 from soundscraping.distributed.workqueue import WorkQueue
 from soundscraping.units import UnitTracker
 
-# Units a worker found while crawling and offered to the job (a forum list's threads).
-OFFERED = "soundscraping/distributed/units_offered"
-
 # How a spider starts a claimed unit: (unit, payload or None, redo) -> requests.
 RequestsFor = Callable[[str, Any, bool], Iterable[Request]]
 
@@ -72,12 +69,10 @@ class SharedUnits:
         """Queue ``units`` (with ``ranked``, in the order given, first best;
         else all at ``score``); payloads, when given, are kept once per unit
         (the first offer's).  ``found``: units this worker's crawl found
-        (counted: OFFERED), not the job's start list.  False when Redis is
-        lost (already reported)."""
+        (counted: UNITS_OFFERED), not the job's start list.  False when Redis
+        is lost (already reported)."""
         if not units:
             return True
-        if found:
-            self.crawler.stats.inc_value(OFFERED, len(units))
         try:
             if payloads is not None:
                 with self.queue.redis.pipeline(transaction=False) as pipe:
@@ -86,14 +81,16 @@ class SharedUnits:
                     pipe.execute()
             scored = [(unit, -rank if ranked else score) for rank, unit in enumerate(units)]
             self.queue.offer(scored)
-            return True
         except distributed.RedisError as exc:
             distributed.lost_redis(self.crawler, exc)
             return False
+        if found:
+            self.crawler.stats.inc_value(distributed.UNITS_OFFERED, len(units))
+        return True
 
     async def start(self, units: Sequence[str] = (), payloads: Sequence[Any] | None = None) -> list[Request]:
         """Offer the units this worker knows of, in order, then claim."""
-        if not await asyncio.to_thread(self.offer, list(units), payloads, 0.0, True, False):
+        if not await asyncio.to_thread(self.offer, list(units), payloads, ranked=True, found=False):
             return []
         self.leases.start()
         self.started = True

@@ -17,7 +17,6 @@ from scrapy.utils.misc import load_object
 from spidermon import Monitor, MonitorSuite, monitors
 
 from soundscraping import distributed, outcome
-from soundscraping.distributed.shared_units import OFFERED
 from soundscraping.monitoring.actions import CloseQuietCrawl, RecordOutcome, WriteReports
 from soundscraping.monitoring.coverage import field_coverage
 from soundscraping.watchdog import Watchdog
@@ -58,22 +57,25 @@ class ItemCountMonitor(SoundscrapingMonitor):
         spider = self.data.spider.name
         minimum = int(minimums.get(spider, minimums.get("*", 1)))
         items = self.stat("item_scraped_count")
-        if items == 0 and self.stat("soundscraping/units/skipped") and not self.stat("soundscraping/units/finished"):
-            # A resumed job or a re-crawl whose every unit was done already:
-            # nothing was due, so no item is expected (a unit worked on that
-            # yields nothing still fails this).
-            self.skipTest("every unit was done before this run")
-        if items == 0 and distributed.enabled(self.settings) and (
-                not self.stat("soundscraping/units/finished") or self.stat("soundscraping/units/skipped")
-                or self.stat(OFFERED)):
+        if items == 0 and (reason := self.nothing_due()):
+            self.skipTest(reason)
+        self.assertGreaterEqual(items, minimum,
+                                f"item_scraped_count {items} < {minimum} (MONITOR_MIN_ITEMS[{spider!r}])")
+
+    def nothing_due(self) -> str | None:
+        """Why no item is expected of this run, if none is (else None: a
+        unit worked on that yields nothing fails the check)."""
+        skipped, finished = self.stat("soundscraping/units/skipped"), self.stat("soundscraping/units/finished")
+        if skipped and not finished:
+            # A resumed job or a re-crawl whose every unit was done already.
+            return "every unit was done before this run"
+        if distributed.enabled(self.settings) and (not finished or skipped or self.stat(distributed.UNITS_OFFERED)):
             # A worker of a distributed job that claimed nothing (more workers
             # than units left), or whose units only listed others (a forum
             # list: its threads offered to the job, or found done in a
-            # re-crawl): the job's rows are the other workers' or were stored
-            # before.  Units worked on that list nothing and store nothing fail.
-            self.skipTest("this worker of a distributed job had no rows of its own to store")
-        self.assertGreaterEqual(items, minimum,
-                                f"item_scraped_count {items} < {minimum} (MONITOR_MIN_ITEMS[{spider!r}])")
+            # re-crawl): the job's rows are the other workers' or were stored before.
+            return "this worker of a distributed job had no rows of its own to store"
+        return None
 
 
 def _share(part: int, whole: int) -> float:
